@@ -1,0 +1,5 @@
+import sys
+
+from gcbench.cli import main
+
+sys.exit(main())
