@@ -1,0 +1,142 @@
+"""The results store: ``DIR/results.csv``, one row per (method, dataset, ratio, arch, seed).
+
+Writes are atomic: each new row rewrites the file to a temporary sibling, fsyncs it and renames it over
+the old one, so a run killed at any moment leaves either the old or the new complete file, never a torn
+one, and loses at most the row in flight. A row is *done* when it has ``status == "ok"``; rerunning the
+same grid skips done rows (resume). A failed row is replaced when its cell is run again.
+
+The file is read strictly: a results.csv that cannot be parsed or lacks columns is an error naming the
+problem, and it is never overwritten.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gcbench.errors import GCBenchError
+
+COLUMNS = [
+    "method", "dataset", "ratio", "n_syn_nodes", "n_syn_edges", "n_nodes", "arch", "seed",
+    "val_score", "test_score", "metric", "condense_s", "eval_s", "peak_mem_mb",
+    "config_hash", "dataset_sha", "device", "versions", "status", "error", "timestamp",
+]
+KEY = ("method", "dataset", "ratio", "arch", "seed", "config_hash")
+STATUSES = ("ok", "failed")
+
+
+def ratio_key(value: Any) -> str:
+    """Canonical text of a ratio for keys: ``""`` for ratio-free rows, else the shortest float form."""
+    if value is None or value == "":
+        return ""
+    f = float(value)
+    return "" if math.isnan(f) else repr(f)
+
+
+def row_key(row: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        str(row["method"]), str(row["dataset"]), ratio_key(row["ratio"]), str(row["arch"]),
+        str(int(float(row["seed"]))), str(row["config_hash"]),
+    )
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    return str(value)
+
+
+class ResultsStore:
+    """Append-only (atomically rewritten) CSV of result rows."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.rows: list[dict[str, str]] = []
+        if self.path.exists():
+            self.rows = self._read()
+
+    def _read(self) -> list[dict[str, str]]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise GCBenchError(f"cannot read {self.path}: {exc}") from None
+        if not text.strip():
+            return []
+        try:
+            reader = csv.DictReader(io.StringIO(text, newline=""))
+            header = reader.fieldnames or []
+            missing = [c for c in COLUMNS if c not in header]
+            if missing:
+                raise GCBenchError(f"{self.path} is malformed: missing columns {', '.join(missing)}")
+            rows = []
+            for lineno, row in enumerate(reader, start=2):
+                if None in row or any(v is None for v in row.values()):
+                    raise GCBenchError(f"{self.path} is malformed: line {lineno} has the wrong number of fields")
+                if row["status"] not in STATUSES:
+                    raise GCBenchError(f"{self.path} is malformed: line {lineno} has status {row['status']!r}")
+                try:
+                    row_key(row)
+                except (ValueError, KeyError):
+                    raise GCBenchError(f"{self.path} is malformed: line {lineno} has a bad seed or ratio") from None
+                rows.append(row)
+        except csv.Error as exc:
+            raise GCBenchError(f"{self.path} is malformed: {exc}") from None
+        return rows
+
+    def done_keys(self) -> set[tuple[str, ...]]:
+        return {row_key(r) for r in self.rows if r["status"] == "ok"}
+
+    def append(self, row: dict[str, Any]) -> None:
+        """Add one row (replacing a failed row of the same cell) and persist atomically."""
+        unknown = set(row) - set(COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown result columns {sorted(unknown)}")
+        new = {c: _fmt(row.get(c)) for c in COLUMNS}
+        key = row_key(new)
+        self.rows = [r for r in self.rows if not (r["status"] == "failed" and row_key(r) == key)]
+        self.rows.append(new)
+        self._write()
+
+    def _write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        buf = io.StringIO(newline="")
+        writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        tmp = self.path.with_name(f".{self.path.name}.tmp{os.getpid()}")
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(buf.getvalue())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    def frame(self) -> pd.DataFrame:
+        return rows_frame(self.rows)
+
+
+def rows_frame(rows: list[dict[str, str]]) -> pd.DataFrame:
+    """Rows as a typed DataFrame (numbers parsed, ratio NaN for ratio-free rows)."""
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    for col in ("ratio", "val_score", "test_score", "condense_s", "eval_s", "peak_mem_mb"):
+        df[col] = pd.to_numeric(df[col].replace("", None), errors="coerce").astype(float)
+    for col in ("n_syn_nodes", "n_syn_edges", "n_nodes", "seed"):
+        df[col] = pd.to_numeric(df[col].replace("", None), errors="coerce").astype("Int64")
+    for col in ("error",):
+        df[col] = df[col].fillna("")
+    return df
+
+
+def read_results(path: str | os.PathLike) -> pd.DataFrame:
+    """Read and validate a results.csv into a DataFrame (error if missing or malformed)."""
+    p = Path(path)
+    if not p.exists():
+        raise GCBenchError(f"results file not found: {p}")
+    return ResultsStore(p).frame()

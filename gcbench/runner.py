@@ -1,0 +1,286 @@
+"""Grid runner: (method, dataset, ratio, arch, seed) cells -> rows in ``DIR/results.csv``.
+
+Everything the user typed is validated before any computation (unknown method/dataset/arch, impossible
+ratio, a budget below the class count, unreadable data, a malformed results file), so bad input fails
+fast with one message and nothing already computed is touched.
+
+One condensation per (method, dataset, ratio, seed) serves every architecture. The condensed graph is
+saved to ``DIR/condensed/<cell>.pt`` (keyed by the config hash) and its per-epoch log to
+``DIR/logs/<cell>.csv``; a rerun loads a saved graph instead of condensing again when some of its
+architectures are still missing. Rows already done are skipped (resume). A method that raises, returns
+non-finite values or breaks its budget yields ``status=failed`` rows carrying the error, and the grid
+goes on. The seed drives both the condensation and the evaluation of its rows.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import gcbench
+from gcbench.condensers.base import Condenser, MethodSpec, config_hash
+from gcbench.data import check_dataset_spec, load_dataset
+from gcbench.errors import GCBenchError
+from gcbench.evaluate import eval_config, evaluate
+from gcbench.graph import Budget, CondensedGraph, Graph
+from gcbench.models import ARCHS
+from gcbench.results import ResultsStore, row_key
+
+
+@dataclass
+class Grid:
+    methods: list[str]
+    datasets: list[str]
+    ratios: list[float]
+    archs: list[str]
+    seeds: list[int]
+    eval_overrides: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> list[MethodSpec]:
+        for what, items in (("methods", self.methods), ("datasets", self.datasets), ("ratios", self.ratios),
+                            ("archs", self.archs), ("seeds", self.seeds)):
+            if not items:
+                raise GCBenchError(f"no {what} given")
+        specs = [MethodSpec(m) for m in self.methods]
+        for d in self.datasets:
+            check_dataset_spec(d)
+        for a in self.archs:
+            if a not in ARCHS:
+                raise GCBenchError(f"unknown architecture {a!r}; known: {', '.join(ARCHS)}")
+            eval_config(a, self.eval_overrides)
+        for r in self.ratios:
+            _check_ratio(r)
+        for s in self.seeds:
+            if isinstance(s, bool) or not isinstance(s, int) or s < 0:
+                raise GCBenchError(f"seed must be a non-negative integer, got {s!r}")
+        return specs
+
+
+def _check_ratio(r: Any) -> None:
+    Budget.from_counts([10**9], r)  # range and type checks only; class counts are checked per dataset
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise GCBenchError("--device cuda asked for, but no CUDA device is available")
+    return dev
+
+
+def versions() -> str:
+    import torch_geometric
+
+    return (f"gcbench={gcbench.__version__};torch={torch.__version__};pyg={torch_geometric.__version__};"
+            f"python={platform.python_version()}")
+
+
+class PeakMemory:
+    """Peak memory in MB while the block runs: CUDA allocator peak, or sampled process RSS on the CPU."""
+
+    def __init__(self, device: torch.device, interval: float = 0.005) -> None:
+        self.device, self.interval, self.peak_mb = device, interval, 0.0
+        self._stop = threading.Event()
+
+    def _rss(self) -> float:
+        import psutil
+
+        return psutil.Process().memory_info().rss / 2**20
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak_mb = max(self.peak_mb, self._rss())
+
+    def __enter__(self) -> PeakMemory:
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+        else:
+            self.peak_mb = self._rss()
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.device.type == "cuda":
+            self.peak_mb = torch.cuda.max_memory_allocated(self.device) / 2**20
+        else:
+            self._stop.set()
+            self._thread.join()
+            self.peak_mb = max(self.peak_mb, self._rss())
+
+
+def cell_slug(method: str, dataset: str, ratio: float | None, seed: int, chash: str) -> str:
+    r = "full" if ratio is None else f"r{ratio:g}"
+    return re.sub(r"[^A-Za-z0-9._=-]", "_", f"{method}__{dataset}__{r}__s{seed}__{chash}")
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = f"{type(exc).__name__}: {exc}".replace("\n", " ").strip()
+    return msg[:500]
+
+
+def check_condensed(cg: CondensedGraph, budget: Budget | None, graph: Graph) -> None:
+    if not cg.is_finite():
+        raise RuntimeError("condensed graph has non-finite values (NaN/inf)")
+    if cg.x.size(1) != graph.num_features:
+        raise RuntimeError(f"condensed features have {cg.x.size(1)} columns, the graph {graph.num_features}")
+    if budget is not None:
+        counts = torch.bincount(cg.y.long().cpu(), minlength=len(budget.per_class)).tolist()
+        if counts != list(budget.per_class):
+            raise RuntimeError(f"condensed labels per class {counts} differ from the budget {list(budget.per_class)}")
+
+
+@dataclass
+class Cell:
+    spec: MethodSpec
+    method: Condenser
+    chash: str
+    graph: Graph
+    ratio: float | None
+    seed: int
+    archs: list[str]
+
+
+class Runner:
+    """Runs a :class:`Grid` into ``out`` (see the module docstring)."""
+
+    def __init__(self, grid: Grid, out: str | os.PathLike, device: str = "auto",
+                 data_root: str | os.PathLike | None = None, progress: bool = True,
+                 echo: Callable[[str], None] | None = None) -> None:
+        self.grid, self.out, self.data_root, self.progress = grid, Path(out), data_root, progress
+        self.echo = echo or (lambda s: None)
+        self.specs = grid.validate()
+        self.device = resolve_device(device)
+        self.store = ResultsStore(self.out / "results.csv")
+        self.graphs: dict[str, Graph] = {}
+
+    def prepare(self) -> list[Cell]:
+        for d in self.grid.datasets:
+            g = load_dataset(d, self.data_root)
+            self.graphs[g.name] = g
+            if any(not s.cls.ratio_free for s in self.specs):
+                for r in self.grid.ratios:
+                    try:
+                        Budget.from_graph(g, r)
+                    except GCBenchError as exc:
+                        raise GCBenchError(f"dataset {g.name!r}: {exc}") from None
+        done = self.store.done_keys()
+        cells = []
+        for g in self.graphs.values():
+            for spec in self.specs:
+                method = spec.build(g.name)
+                chash = config_hash(method, self.grid.eval_overrides)
+                ratios = [None] if spec.cls.ratio_free else sorted(set(float(r) for r in self.grid.ratios))
+                for r in ratios:
+                    for s in self.grid.seeds:
+                        missing = [a for a in self.grid.archs if row_key(
+                            {"method": spec.label, "dataset": g.name, "ratio": r, "arch": a, "seed": s,
+                             "config_hash": chash}) not in done]
+                        if missing:
+                            cells.append(Cell(spec, method, chash, g, r, s, missing))
+        return cells
+
+    def run(self) -> ResultsStore:
+        cells = self.prepare()
+        total = sum(len(c.archs) for c in cells)
+        self.echo(f"gcbench: {total} row(s) to compute on {self.device} "
+                  f"({len(self.store.done_keys())} already done) -> {self.out / 'results.csv'}")
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, disable=not self.progress, unit="row", dynamic_ncols=True)
+        try:
+            for cell in cells:
+                bar.set_description(f"{cell.spec.label}/{cell.graph.name}/"
+                                    f"{'full' if cell.ratio is None else cell.ratio}/s{cell.seed}")
+                self.run_cell(cell, bar.update)
+        finally:
+            bar.close()
+        return self.store
+
+    def _condense(self, cell: Cell) -> tuple[CondensedGraph, float, float]:
+        slug = cell_slug(cell.spec.label, cell.graph.name, cell.ratio, cell.seed, cell.chash)
+        path = self.out / "condensed" / f"{slug}.pt"
+        if path.exists():
+            try:
+                state = torch.load(path, map_location="cpu", weights_only=False)
+                cg = CondensedGraph.from_state(state)
+                return cg, float(state["meta"].get("condense_s", float("nan"))), \
+                    float(state["meta"].get("condense_peak_mb", float("nan")))
+            except Exception:  # unreadable leftover: condense again and overwrite it
+                pass
+        budget = None if cell.ratio is None else Budget.from_graph(cell.graph, cell.ratio)
+        torch.manual_seed(cell.seed)
+        t0 = time.perf_counter()
+        with PeakMemory(self.device) as mem:
+            cg = cell.method.condense(
+                cell.graph, budget or Budget(1.0, tuple(cell.graph.train_class_counts().tolist())),
+                seed=cell.seed, device=self.device)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        elapsed = time.perf_counter() - t0
+        check_condensed(cg, budget, cell.graph)
+        cg.meta.update(condense_s=elapsed, condense_peak_mb=mem.peak_mb)
+        if cell.ratio is not None:  # the whole-graph reference is cheap to rebuild and large to store
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+            torch.save(cg.state(), tmp)
+            os.replace(tmp, path)
+        if cg.log:
+            import pandas as pd
+
+            log_path = self.out / "logs" / f"{slug}.csv"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            pd.DataFrame(cg.log).to_csv(log_path, index=False)
+        return cg, elapsed, mem.peak_mb
+
+    def _row(self, cell: Cell, arch: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "method": cell.spec.label, "dataset": cell.graph.name, "ratio": cell.ratio,
+            "n_nodes": cell.graph.num_nodes, "arch": arch, "seed": cell.seed, "metric": cell.graph.metric,
+            "config_hash": cell.chash, "dataset_sha": cell.graph.sha[:16], "device": str(self.device),
+            "versions": versions(), "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            **extra,
+        }
+
+    def run_cell(self, cell: Cell, advance: Callable[[int], Any]) -> None:
+        try:
+            cg, condense_s, condense_mb = self._condense(cell)
+        except GCBenchError:
+            raise
+        except Exception as exc:
+            if os.environ.get("GCBENCH_DEBUG"):
+                traceback.print_exc()
+            for arch in cell.archs:
+                self.store.append(self._row(cell, arch, status="failed", error=_one_line(exc)))
+                advance(1)
+            return
+        for arch in cell.archs:
+            try:
+                with PeakMemory(self.device) as mem:
+                    res = evaluate(cg, cell.graph, arch, cell.seed, self.device, self.grid.eval_overrides)
+                row = self._row(
+                    cell, arch, status="ok", error="",
+                    n_syn_nodes=cg.num_nodes, n_syn_edges=cg.num_edges,
+                    val_score=res["val_score"], test_score=res["test_score"],
+                    condense_s=condense_s, eval_s=res["eval_s"],
+                    peak_mem_mb=max(mem.peak_mb, condense_mb if condense_mb == condense_mb else 0.0),
+                )
+            except Exception as exc:
+                if os.environ.get("GCBENCH_DEBUG"):
+                    traceback.print_exc()
+                row = self._row(cell, arch, status="failed", error=_one_line(exc),
+                                n_syn_nodes=cg.num_nodes, n_syn_edges=cg.num_edges, condense_s=condense_s)
+            self.store.append(row)
+            advance(1)
