@@ -1,0 +1,335 @@
+"""Leaderboard tables from hand-made result rows (expected values computed by hand)."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import pandas as pd
+import pytest
+
+from gcbench.errors import GCBenchError
+from gcbench.leaderboard import (
+    FULL_GRAPH,
+    build_tables,
+    cross_arch_table,
+    format_console,
+    safe_filename,
+    summary,
+    to_markdown,
+    write_leaderboard,
+)
+
+N_NODES = 2708
+
+
+def row(method, ratio, seed, score, *, dataset="cora", arch="gcn", n_syn=None, status="ok", error="", **kw):
+    if n_syn is None:
+        n_syn = N_NODES if method == "whole" else int(round(ratio * 140))
+    out = {
+        "method": method,
+        "dataset": dataset,
+        "ratio": float("nan") if method == "whole" else ratio,
+        "n_syn_nodes": n_syn,
+        "n_syn_edges": 100,
+        "n_nodes": N_NODES,
+        "arch": arch,
+        "seed": seed,
+        "val_score": 0.5,
+        "test_score": score if status == "ok" else float("nan"),
+        "metric": "accuracy",
+        "condense_s": 10.0,
+        "eval_s": 2.0,
+        "peak_mem_mb": 100.0,
+        "config_hash": "abc",
+        "dataset_sha": "def",
+        "device": "cpu",
+        "versions": "torch=2",
+        "status": status,
+        "error": error,
+        "timestamp": f"2024-01-01T00:00:{seed:02d}",
+    }
+    out.update(kw)
+    return out
+
+
+@pytest.fixture
+def rows():
+    return [
+        row("gcond", 0.5, 0, 0.80),
+        row("gcond", 0.5, 1, 0.82),
+        row("random", 0.5, 0, 0.79),
+        row("random", 0.5, 1, 0.83),  # mean 81.00 as well: a tie with gcond
+        row("kcenter", 0.5, 0, 0.70),
+        row("kcenter", 0.5, 1, 0.72),
+        row("gcond", 0.25, 0, 0.75),
+        row("gcond", 0.25, 1, 0.77),
+        row("random", 0.25, 0, 0.60),
+        row("random", 0.25, 1, 0.64),
+        row("kcenter", 0.25, 0, 0.65),
+        row("kcenter", 0.25, 1, 0.65),
+        row("whole", None, 0, 0.90),
+        row("whole", None, 1, 0.92),
+        row("kcenter", 0.25, 2, None, status="failed", error="CUDA out of memory"),
+        row("gcond", 0.5, 0, 0.81, arch="sgc"),
+        row("whole", None, 0, 0.88, arch="sgc"),
+    ]
+
+
+def cell(table, method, label):
+    return tuple(table.loc[method, (label, stat)] for stat in ("mean", "std", "n"))
+
+
+def test_table_values_are_percent_mean_sample_std_and_seed_count(rows):
+    tables = build_tables(pd.DataFrame(rows))
+    assert list(tables) == [("cora", "gcn"), ("cora", "sgc")]
+    t = tables[("cora", "gcn")]
+    lab25, lab50 = "r=0.25 (35 nodes, 1.3%)", "r=0.5 (70 nodes, 2.6%)"
+    assert list(dict.fromkeys(t.columns.get_level_values(0))) == [lab25, lab50, FULL_GRAPH]
+    assert list(t.index) == ["gcond", "kcenter", "random", "whole"]
+
+    mean, std, n = cell(t, "gcond", lab50)  # 0.80, 0.82 -> 81, sqrt(((80-81)^2 + (82-81)^2) / 1)
+    assert mean == pytest.approx(81.0) and std == pytest.approx(math.sqrt(2)) and n == 2
+    mean, std, n = cell(t, "random", lab25)  # 60, 64 -> 62 +- sqrt(8)
+    assert mean == pytest.approx(62.0) and std == pytest.approx(math.sqrt(8)) and n == 2
+    # the failed seed 2 of kcenter is not part of the mean (65, 65 -> 65 +- 0 over 2 seeds)
+    mean, std, n = cell(t, "kcenter", lab25)
+    assert mean == pytest.approx(65.0) and std == 0.0 and n == 2
+    # whole only fills the full graph column
+    mean, std, n = cell(t, "whole", FULL_GRAPH)
+    assert mean == pytest.approx(91.0) and std == pytest.approx(math.sqrt(2)) and n == 2
+    assert cell(t, "whole", lab50)[2] == 0 and math.isnan(cell(t, "whole", lab50)[0])
+    assert cell(t, "gcond", FULL_GRAPH)[2] == 0
+
+    assert t.attrs["dataset"] == "cora" and t.attrs["arch"] == "gcn" and t.attrs["metric"] == "accuracy"
+    assert t.attrs["ratios"] == {lab25: 0.25, lab50: 0.5}
+
+
+def test_markdown_cells_bold_ties_and_never_whole(rows):
+    md = to_markdown(build_tables(pd.DataFrame(rows))[("cora", "gcn")])
+    lines = md.splitlines()
+    assert lines[0] == (
+        "### cora — gcn (accuracy, mean ± std over 2 seeds; std across condensation+evaluation seeds)"
+    )
+    assert lines[1] == ""
+    assert lines[2] == "| method | r=0.25 (35 nodes, 1.3%) | r=0.5 (70 nodes, 2.6%) | full graph |"
+    assert lines[3] == "|:---|---:|---:|---:|"
+    assert lines[4:] == [
+        "| gcond | **76.00 ± 1.41** | **81.00 ± 1.41** | - |",
+        "| kcenter | 65.00 ± 0.00 | 71.00 ± 1.41 | - |",
+        "| random | 62.00 ± 2.83 | **81.00 ± 2.83** | - |",
+        "| whole | - | - | 91.00 ± 1.41 |",
+    ]
+    assert md.endswith("\n")
+
+
+def test_whole_is_not_best_even_when_higher_and_not_bolded_in_its_column():
+    rows = [row("gcond", 0.5, 0, 0.5), row("whole", None, 0, 0.99), row("whole", 0.5, 1, 0.97)]
+    md = to_markdown(build_tables(pd.DataFrame(rows))[("cora", "gcn")])
+    assert "| gcond | **50.00 ± 0.00** (n=1) | - |" in md  # whole has 2 seeds, so n=1 is marked
+    assert "| whole | - | 98.00 ± 1.41 |" in md  # a ratio given for whole is ignored
+    assert md.count("**") == 2
+
+
+def test_single_seed_has_std_zero_and_marks_fewer_seeds():
+    rows = [row("gcond", 0.5, 0, 0.8), row("gcond", 0.5, 1, 0.9), row("random", 0.5, 0, 0.7)]
+    t = build_tables(pd.DataFrame(rows))[("cora", "gcn")]
+    assert cell(t, "random", "r=0.5 (70 nodes, 2.6%)") == (pytest.approx(70.0), 0.0, 1)
+    md = to_markdown(t)
+    assert "over up to 2 seeds, (n=k) where fewer;" in md
+    assert "| random | 70.00 ± 0.00 (n=1) |" in md
+    assert "| gcond | **85.00 ± 7.07** |" in md
+    only_one = to_markdown(build_tables(pd.DataFrame(rows[2:]))[("cora", "gcn")])
+    assert "mean ± std over 1 seed;" in only_one and "| random | **70.00 ± 0.00** |" in only_one
+
+
+def test_column_label_uses_most_common_node_count_and_percent():
+    rows = [
+        row("a", 0.5, 0, 0.5, n_syn=70),
+        row("a", 0.5, 1, 0.5, n_syn=71),
+        row("a", 0.5, 2, 0.5, n_syn=71),  # method a: most common 71
+        row("b", 0.5, 0, 0.5, n_syn=70),
+        row("c", 0.5, 0, 0.5, n_syn=70),
+        row("c", 0.01, 0, 0.5, n_syn=7),
+        row("c", 0.001, 0, 0.5, n_syn=1),
+    ]
+    t = build_tables(pd.DataFrame(rows))[("cora", "gcn")]
+    labels = list(dict.fromkeys(t.columns.get_level_values(0)))
+    # 7 / 2708 = 0.2585 %, 1 / 2708 = 0.0369 %, 70 / 2708 = 2.585 %
+    assert labels == ["r=0.001 (1 nodes, 0.037%)", "r=0.01 (7 nodes, 0.26%)", "r=0.5 (70 nodes, 2.6%)"]
+    s = summary(pd.DataFrame(rows))
+    a = s[(s["method"] == "a") & (s["ratio"] == 0.5)].iloc[0]
+    assert a["n_syn_nodes"] == 71 and a["pct_of_graph"] == pytest.approx(100 * 71 / 2708)
+
+
+def test_summary_long_form(rows):
+    s = summary(pd.DataFrame(rows))
+    assert list(s.columns) == [
+        "dataset", "arch", "method", "ratio", "n_syn_nodes", "pct_of_graph", "metric",
+        "mean", "std", "n_seeds", "mean_condense_s", "mean_eval_s", "n_failed",
+    ]  # fmt: skip
+    assert len(s) == 9  # 3 methods x 2 ratios + whole (gcn); gcond + whole (sgc)
+    k = s[(s["arch"] == "gcn") & (s["method"] == "kcenter") & (s["ratio"] == 0.25)].iloc[0]
+    assert (k["mean"], k["std"], k["n_seeds"], k["n_failed"]) == (pytest.approx(65.0), 0.0, 2, 1)
+    assert k["mean_condense_s"] == pytest.approx(10.0) and k["mean_eval_s"] == pytest.approx(2.0)
+    w = s[(s["arch"] == "gcn") & (s["method"] == "whole")].iloc[0]
+    assert math.isnan(w["ratio"]) and w["n_syn_nodes"] == N_NODES and w["pct_of_graph"] == 100.0
+    assert list(s["method"][s["arch"] == "gcn"]) == ["gcond", "gcond", "kcenter", "kcenter"] + [
+        "random",
+        "random",
+        "whole",
+    ]
+
+
+def test_failed_rows_listed_in_readme_and_excluded(tmp_path, rows):
+    rows.append(row("sfgc", 0.5, 0, None, status="failed", error="boom | bad\nsecond line"))
+    paths = write_leaderboard(pd.DataFrame(rows), tmp_path)
+    assert [p.name for p in paths] == ["summary.csv", "cora.csv", "cora.md", "README.md"]
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "18 result row(s): 16 ok, 2 failed." in readme
+    assert "| cora | gcn | kcenter | 0.25 | 2 | CUDA out of memory |" in readme
+    assert "| cora | gcn | sfgc | 0.5 | 0 | boom \\| bad second line |" in readme
+    files = "[cora.md](cora.md), [cora.csv](cora.csv)"
+    assert f"| cora | accuracy | gcn, sgc | 5 | 0.25, 0.5 | 16 | 2 | {files} |" in readme
+    md = (tmp_path / "cora.md").read_text(encoding="utf-8")
+    assert "| sfgc | - | - | - |" in md  # the failed-only method shows up, without a score
+    assert md.count("### cora — ") == 2
+    lines = (tmp_path / "summary.csv").read_text(encoding="utf-8").splitlines()
+    assert "cora,gcn,kcenter,0.25,35,1.2925,accuracy,65.0000,0.0000,2,10.000,2.000,1" in lines
+    assert "cora,gcn,sfgc,0.5,70,2.5849,accuracy,,,0,,,1" in lines
+    assert "cora,gcn,whole,,2708,100.0000,accuracy,91.0000,1.4142,2,10.000,2.000,0" in lines
+
+
+def test_readme_without_failures(tmp_path):
+    write_leaderboard(pd.DataFrame([row("gcond", 0.5, 0, 0.8)]), tmp_path)
+    assert "No failed runs." in (tmp_path / "README.md").read_text(encoding="utf-8")
+
+
+def test_shuffled_rows_give_identical_bytes(tmp_path, rows):
+    rows += [
+        row("gcond", 0.5, 2, 0.1 + 0.7),  # values whose float sum depends on the order
+        row("gcond", 0.5, 3, 0.3),
+        row("x", 0.1, 0, 0.1, dataset="citeseer", arch="gat"),
+        row("gcond", 0.5, 0, None, status="failed", error="older failure", timestamp="2023"),
+    ]
+    df = pd.DataFrame(rows)
+    outputs = []
+    for i, seed in enumerate([0, 1, 2]):
+        shuffled = df.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+        if i == 2:
+            shuffled = shuffled[list(reversed(shuffled.columns))]
+        out = tmp_path / str(i)
+        paths = write_leaderboard(shuffled, out)
+        files = {p.name: p.read_bytes() for p in paths}
+        md = {k: to_markdown(t) for k, t in build_tables(shuffled).items()}
+        outputs.append((files, md, format_console(shuffled), summary(shuffled).to_csv()))
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert list(outputs[0][0]) == ["summary.csv", "citeseer.csv", "citeseer.md", "cora.csv", "cora.md"] + [
+        "README.md"
+    ]
+
+
+def test_rerun_of_a_seed_supersedes_older_and_failed_rows():
+    rows = [
+        row("gcond", 0.5, 0, None, status="failed", error="oom", timestamp="2024-01-01"),
+        row("gcond", 0.5, 0, 0.70, timestamp="2024-01-02"),
+        row("gcond", 0.5, 0, 0.80, timestamp="2024-01-03"),  # latest ok run of seed 0 wins
+    ]
+    s = summary(pd.DataFrame(rows))
+    assert (s["mean"].item(), s["n_seeds"].item(), s["n_failed"].item()) == (pytest.approx(80.0), 1, 0)
+    assert "2 superseded row(s) ignored" in format_console(pd.DataFrame(rows))
+
+
+def test_roundtrip_through_csv_and_roc_auc_heading(rows):
+    for r in rows:
+        r["metric"] = "roc_auc"
+    df = pd.DataFrame(rows)
+    buf = io.StringIO()
+    df.to_csv(buf, index=False)
+    back = pd.read_csv(io.StringIO(buf.getvalue()))
+    md = to_markdown(build_tables(back)[("cora", "gcn")])
+    assert md == to_markdown(build_tables(df)[("cora", "gcn")])
+    assert md.startswith("### cora — gcn (roc_auc, mean ± std over 2 seeds;")
+
+
+def test_console_marks_best_with_star(rows):
+    text = format_console(pd.DataFrame(rows))
+    lines = text.splitlines()
+    assert lines[0].startswith("cora — gcn (accuracy")
+    gcond = next(line for line in lines if line.startswith("gcond "))
+    kcenter = next(line for line in lines if line.startswith("kcenter "))
+    whole = next(line for line in lines if line.startswith("whole "))
+    assert gcond.split() == ["gcond", "76.00", "±", "1.41*", "81.00", "±", "1.41*", "-"]
+    assert "*" not in kcenter and "*" not in whole and whole.endswith("91.00 ± 1.41")
+    # columns are aligned: the ± signs of a column sit at the same position in every row
+    random = next(line for line in lines if line.startswith("random "))
+    positions = [[i for i, ch in enumerate(line) if ch == "±"] for line in (gcond, kcenter, random)]
+    assert positions[0] == positions[1] == positions[2] and len(positions[0]) == 2
+    assert whole.index("±") > positions[0][1]
+    assert "failed:" in text and "cora/gcn/kcenter r=0.25 seed(s) 2: CUDA out of memory" in text
+
+
+def test_cross_arch_table(rows):
+    t = cross_arch_table(pd.DataFrame(rows), "cora", 0.5)
+    assert list(t.columns) == ["gcn", "sgc"]
+    assert list(t.index) == ["gcond", "kcenter", "random", "whole"]
+    assert t.loc["gcond", "gcn"] == pytest.approx(81.0) and t.loc["gcond", "sgc"] == pytest.approx(81.0)
+    assert math.isnan(t.loc["kcenter", "sgc"])
+    assert t.loc["whole", "gcn"] == pytest.approx(91.0) and t.loc["whole", "sgc"] == pytest.approx(88.0)
+    with pytest.raises(GCBenchError, match="ratio 0.3"):
+        cross_arch_table(pd.DataFrame(rows), "cora", 0.3)
+    with pytest.raises(GCBenchError, match="pubmed"):
+        cross_arch_table(pd.DataFrame(rows), "pubmed", 0.5)
+
+
+def test_method_order_natural_with_whole_last():
+    rows = [row(m, 0.5, 0, 0.5) for m in ["whole", "srgm:lambda=10", "Random", "srgm:lambda=2", "gcond"]]
+    t = build_tables(pd.DataFrame(rows))[("cora", "gcn")]
+    assert list(t.index) == ["gcond", "Random", "srgm:lambda=2", "srgm:lambda=10", "whole"]
+
+
+def test_safe_file_names(tmp_path):
+    rows = [
+        row("gcond", 0.5, 0, 0.5, dataset="ogbn/arxiv v2"),
+        row("gcond", 0.5, 0, 0.5, dataset="summary"),
+        row("gcond", 0.5, 0, 0.5, dataset="../evil"),
+    ]
+    names = [p.name for p in write_leaderboard(pd.DataFrame(rows), tmp_path)]
+    assert names == [
+        "summary.csv",
+        "_.._evil.csv",
+        "_.._evil.md",
+        "ogbn_arxiv_v2.csv",
+        "ogbn_arxiv_v2.md",
+        "summary_2.csv",
+        "summary_2.md",
+        "README.md",
+    ]
+    assert all(p.parent == tmp_path for p in tmp_path.iterdir())
+    assert safe_filename("a b/c:d") == "a_b_c_d" and safe_filename("") == "_"
+
+
+def test_missing_columns_raise_one_line_error(rows):
+    df = pd.DataFrame(rows).drop(columns=["status", "test_score"])
+    with pytest.raises(GCBenchError) as info:
+        build_tables(df)
+    msg = str(info.value)
+    assert "\n" not in msg and "test_score" in msg and "status" in msg
+    for fn in (summary, format_console, lambda d: write_leaderboard(d, "unused-dir")):
+        with pytest.raises(GCBenchError):
+            fn(df)
+
+
+def test_malformed_ok_row_raises():
+    with pytest.raises(GCBenchError, match="test_score"):
+        build_tables(pd.DataFrame([row("gcond", 0.5, 0, None)]))
+    with pytest.raises(GCBenchError, match="ratio"):
+        build_tables(pd.DataFrame([row("gcond", float("nan"), 0, 0.5, n_syn=1)]))
+
+
+def test_empty_results(tmp_path):
+    df = pd.DataFrame([row("gcond", 0.5, 0, 0.5)]).iloc[0:0]
+    assert build_tables(df) == {}
+    assert format_console(df) == "no results\n"
+    paths = write_leaderboard(df, tmp_path)
+    assert [p.name for p in paths] == ["summary.csv", "README.md"]
