@@ -12,7 +12,8 @@ A method is a subclass of :class:`Condenser` with a ``name`` plus an optional YA
             return CondensedGraph(x=..., y=budget.labels(), adj=..., modalities=graph.modalities)
 
 Defining the subclass registers it by name (``__init_subclass__``); third-party packages can instead
-expose it through the entry-point group ``gcbench.condensers``. :func:`get_condenser` imports the
+expose it through the entry-point group ``gcbench.condensers``, and a YAML file in ``methods/`` may name
+its class (``class: package.module:ClassName``), which is imported on first use. :func:`get_condenser` imports the
 built-in method modules and the entry points itself, so nothing depends on import order.
 
 Configuration is resolved in this order, later wins: the class ``defaults``, the YAML ``defaults``, the
@@ -113,6 +114,17 @@ def list_condensers() -> dict[str, type[Condenser]]:
 def get_condenser(name: str) -> type[Condenser]:
     _load_all()
     if name not in _REGISTRY:
+        target = method_yaml(name).get("class")
+        if target:  # a method given as a YAML file naming its class: `class: package.module:ClassName`
+            module, _, attr = str(target).partition(":")
+            try:
+                obj = getattr(importlib.import_module(module), attr)
+            except (ImportError, AttributeError) as exc:
+                raise GCBenchError(f"methods/{name}.yaml: cannot import class {target!r}: {exc}") from None
+            if not (isinstance(obj, type) and issubclass(obj, Condenser)):
+                raise GCBenchError(f"methods/{name}.yaml: {target!r} is not a Condenser subclass")
+            _REGISTRY.setdefault(name, obj)
+    if name not in _REGISTRY:
         raise GCBenchError(f"unknown method {name!r}; known: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]
 
@@ -132,18 +144,21 @@ def method_yaml(name: str) -> dict[str, Any]:
     return data
 
 
-def resolve_config(cls: type[Condenser], dataset: str, typed: dict[str, Any]) -> dict[str, Any]:
-    """Class defaults < YAML defaults < YAML per-dataset < typed options."""
-    data = method_yaml(cls.name)
+def resolve_config(cls: type[Condenser], dataset: str, typed: dict[str, Any], name: str | None = None
+                   ) -> dict[str, Any]:
+    """Class defaults < YAML defaults < YAML per-dataset < typed options (YAML of ``name``, default the
+    class's own name)."""
+    name = name or cls.name
+    data = method_yaml(name)
     base = dataset.split(":", 1)[0]
     layers = [data.get("defaults") or {}, (data.get("datasets") or {}).get(base) or {}, typed]
     config = dict(cls.defaults)
-    for where, layer in zip(("methods/%s.yaml defaults" % cls.name, f"methods/{cls.name}.yaml datasets.{base}",
+    for where, layer in zip((f"methods/{name}.yaml defaults", f"methods/{name}.yaml datasets.{base}",
                              "the command line"), layers):
         unknown = sorted(set(layer) - set(cls.defaults))
         if unknown:
             raise GCBenchError(
-                f"method {cls.name!r}: unknown option {', '.join(map(repr, unknown))} in {where}; "
+                f"method {name!r}: unknown option {', '.join(map(repr, unknown))} in {where}; "
                 f"options: {', '.join(sorted(cls.defaults)) or '(none)'}"
             )
         config.update(layer)
@@ -165,7 +180,7 @@ class MethodSpec:
             )
 
     def build(self, dataset: str) -> Condenser:
-        return self.cls(**resolve_config(self.cls, dataset, self.options))
+        return self.cls(**resolve_config(self.cls, dataset, self.options, self.base))
 
     def __repr__(self) -> str:
         return f"MethodSpec({self.label!r})"

@@ -9,9 +9,9 @@ root (``--data-root`` or ``GCBENCH_DATA``) in any of these layouts::
 
 Each file is checked against the sha256 in the dataset card (``datasets/<name>.yaml``). PyG then processes
 them in a cache folder (``GCBENCH_CACHE``, default ``~/.cache/gcbench``, keyed by the files' checksums)
-into which the raw files are copied, so a read-only data root works and nothing is ever downloaded. Features are row-normalised
-(``NormalizeFeatures``) as in GCond; the split is the public Planetoid split (20 labels per class,
-500 validation and 1,000 test nodes).
+into which the raw files are copied, so a read-only data root works and nothing is ever downloaded.
+Features are row-normalised (``NormalizeFeatures``) as in GCond; the split is the public Planetoid split
+(20 labels per class, 500 validation and 1,000 test nodes).
 """
 
 from __future__ import annotations
