@@ -55,7 +55,7 @@ def test_herding_and_kcenter_pick_by_their_rule(small_graph):
     budget = Budget.from_graph(small_graph, 0.25)
     for name, rule in (("herding", herding_order), ("kcenter", kcenter_order)):
         m = get_condenser(name)(**FAST)
-        emb = m.embeddings(small_graph, 0, CPU)
+        emb, _ = m.embeddings(small_graph, 0, CPU)
         picked = torch.tensor(m.condense(small_graph, budget, seed=0, device=CPU).meta["selected"])
         tr = small_graph.train_idx
         start = 0
@@ -69,3 +69,11 @@ def test_whole_is_the_training_graph(small_graph):
     cg = get_condenser("whole")().condense(small_graph, Budget.from_graph(small_graph, 1.0), seed=0, device=CPU)
     assert cg.num_nodes == small_graph.num_nodes and cg.num_edges == small_graph.num_edges
     assert torch.equal(cg.train_mask, small_graph.data.train_mask)
+
+
+def test_reused_embedding_time_is_reported(small_graph):
+    g = small_graph.__class__(name="copy", data=small_graph.data, modalities=small_graph.modalities)
+    b = Budget.from_graph(g, 0.25)
+    first = get_condenser("herding")(**FAST).condense(g, b, seed=5, device=CPU)
+    second = get_condenser("kcenter")(**FAST).condense(g, b, seed=5, device=CPU)
+    assert first.meta["reused_s"] == 0.0 and second.meta["reused_s"] > 0.0

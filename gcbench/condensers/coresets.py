@@ -4,7 +4,8 @@
 the subgraph the chosen nodes induce in the real graph as the condensed adjacency (unit weights). As in
 GCond's baselines, herding and k-center work on the outputs (log-softmax) of a GCN trained on the full
 graph's training nodes with the evaluation protocol (best validation epoch); the embedding model is
-seeded by the run seed and shared between methods within one run.
+seeded by the run seed and shared between methods within one run (its training time is reported in
+``meta["reused_s"]`` when reused, and counted in every row's ``condense_s``).
 
 * **random** — uniform without replacement within each class.
 * **herding** — per class, greedily add the node that brings the running mean of the chosen embeddings
@@ -76,13 +77,13 @@ class Coreset(Condenser):
     def order(self, feats: Tensor, k: int, gen: torch.Generator) -> Tensor:
         """Positions (into the rows of ``feats``: one class's embeddings or node ids) of ``k`` picks."""
 
-    def embeddings(self, graph: Graph, seed: int, device: torch.device) -> Tensor | None:
-        return None
+    def embeddings(self, graph: Graph, seed: int, device: torch.device) -> tuple[Tensor | None, float]:
+        """Node embeddings to select on (``None``: select on node ids) and seconds of memoised work reused."""
+        return None, 0.0
 
-    def select(self, graph: Graph, budget: Budget, *, seed: int, device: torch.device) -> Tensor:
+    def select(self, graph: Graph, budget: Budget, emb: Tensor | None, *, seed: int) -> Tensor:
         """Global node ids of the chosen nodes, grouped by class in class order."""
         gen = torch.Generator().manual_seed(seed)
-        emb = self.embeddings(graph, seed, device)
         train_idx = graph.train_idx
         y_train = graph.y[train_idx]
         picked = []
@@ -95,13 +96,14 @@ class Coreset(Condenser):
         return torch.cat(picked)
 
     def condense(self, graph: Graph, budget: Budget, *, seed: int, device: torch.device) -> CondensedGraph:
-        idx = self.select(graph, budget, seed=seed, device=device)
+        emb, reused_s = self.embeddings(graph, seed, device)
+        idx = self.select(graph, budget, emb, seed=seed)
         return CondensedGraph(
             x=graph.x[idx].clone(),
             y=graph.y[idx].clone(),
             adj=induced_adjacency(graph, idx, int(self.config["dense_limit"])),
             modalities=dict(graph.modalities),
-            meta={"selected": idx.tolist()},
+            meta={"selected": idx.tolist(), "reused_s": reused_s},
         )
 
 
@@ -113,8 +115,8 @@ class EmbeddingCoreset(Coreset):
         "embedding": "log_softmax",
     }
 
-    def embeddings(self, graph: Graph, seed: int, device: torch.device) -> Tensor:
-        model = train_on_full_graph(
+    def embeddings(self, graph: Graph, seed: int, device: torch.device) -> tuple[Tensor, float]:
+        model, reused_s = train_on_full_graph(
             graph, self.config["embed_arch"], seed, device, {"epochs": int(self.config["embed_epochs"])}
         )
         with torch.no_grad():
@@ -123,7 +125,7 @@ class EmbeddingCoreset(Coreset):
             out = torch.log_softmax(out, dim=-1)
         elif self.config["embedding"] != "logits":
             raise ValueError(f"embedding must be 'log_softmax' or 'logits', got {self.config['embedding']!r}")
-        return out.detach().cpu()
+        return out.detach().cpu(), reused_s
 
 
 class RandomCoreset(Coreset):
