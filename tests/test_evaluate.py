@@ -89,3 +89,19 @@ def test_whole_graph_masks_the_loss_to_training_nodes(small_graph):
     whole = get_condenser("whole")().condense(small_graph, Budget.from_graph(small_graph, 1.0), seed=0, device=CPU)
     res = evaluate(whole, small_graph, "gcn", seed=0, overrides={"epochs": 60})
     assert res["test_score"] > 0.5
+
+
+def test_roc_auc_for_binary_tasks():
+    from gcbench.data import load_dataset
+    from gcbench.evaluate import score
+
+    logits = torch.tensor([[0.0, 1.0], [0.0, -1.0], [0.0, 2.0], [0.0, 0.5]])
+    y = torch.tensor([1, 0, 1, 0])
+    assert score(logits, y, "roc_auc") == 1.0
+    assert score(logits, torch.tensor([0, 1, 0, 1]), "roc_auc") == 0.0
+    assert score(logits, y, "accuracy") == 0.75
+    g = load_dataset("synthetic-ecommerce:n_nodes=400:n_classes=2:train_frac=0.2")
+    assert g.metric == "roc_auc"
+    cg = get_condenser("random")().condense(g, Budget.from_graph(g, 0.5), seed=0, device=CPU)
+    res = evaluate(cg, g, "gcn", seed=0, overrides={"epochs": 30})
+    assert res["metric"] == "roc_auc" and 0.5 < res["test_score"] <= 1.0

@@ -362,6 +362,6 @@ def synthetic_ecommerce(seed: int = 0, **params: Any) -> Graph:
         data=data,
         modalities={"text": slice(0, td), "image": slice(td, td + idim)},
         setting="transductive",
-        metric="accuracy",
+        metric="roc_auc" if p["n_classes"] == 2 else "accuracy",
         info=info,
     )
