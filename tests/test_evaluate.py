@@ -105,3 +105,17 @@ def test_roc_auc_for_binary_tasks():
     cg = get_condenser("random")().condense(g, Budget.from_graph(g, 0.5), seed=0, device=CPU)
     res = evaluate(cg, g, "gcn", seed=0, overrides={"epochs": 30})
     assert res["metric"] == "roc_auc" and 0.5 < res["test_score"] <= 1.0
+
+
+def test_sparse_input_weight_gradient_matches_dense():
+    torch.manual_seed(0)
+    x = (torch.rand(30, 40) < 0.1).float() * torch.rand(30, 40)
+    model = build_model("gcn", 40, 4, hidden=16)
+    adj = AdjInput(torch.tensor([[0, 1], [1, 0]]), None, 30)
+    grads = []
+    for feats in (x, sparse_features(x)):
+        model.zero_grad()
+        model.eval()
+        model(feats, adj).pow(2).sum().backward()
+        grads.append(model.lins[0].weight.grad.clone())
+    assert torch.allclose(grads[0], grads[1], atol=1e-5)

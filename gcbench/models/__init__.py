@@ -110,23 +110,51 @@ class AdjInput:
         return AdjInput(self.edge_index.to(device), w, self.num_nodes)
 
 
+class _SparseInputLinear(torch.autograd.Function):
+    """``x @ W^T`` for a constant sparse CSR ``x`` whose transpose (also CSR) is known: the weight gradient
+    ``(x^T g)^T`` then needs no CSR->CSC conversion (3x faster than autograd through ``torch.sparse.mm``)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, xt: Tensor, weight: Tensor) -> Tensor:
+        ctx.xt = xt
+        return torch.sparse.mm(x, weight.t())
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[None, None, Tensor]:
+        return None, None, (ctx.xt @ grad).t()
+
+
 class Lin(nn.Linear):
-    """``nn.Linear`` that also takes sparse CSR input (bag-of-words features) via ``torch.sparse.mm``."""
+    """``nn.Linear`` that also takes sparse CSR input (bag-of-words features), see :func:`sparse_features`."""
 
     def forward(self, x: Tensor) -> Tensor:
         if x.layout == torch.sparse_csr:
-            out = torch.sparse.mm(x, self.weight.t())
+            xt = getattr(x, "gcbench_transpose", None)
+            if xt is not None:
+                out = _SparseInputLinear.apply(x, xt, self.weight)
+            else:
+                out = torch.sparse.mm(x, self.weight.t())
             return out if self.bias is None else out + self.bias
         return super().forward(x)
 
 
 def sparse_features(x: Tensor, max_density: float = 0.1) -> Tensor:
-    """``x`` as sparse CSR when at most ``max_density`` of it is non-zero (else ``x`` unchanged)."""
+    """``x`` as sparse CSR (with its CSR transpose attached) when at most ``max_density`` of it is non-zero;
+    otherwise ``x`` unchanged. Only for constant features (the real graph's)."""
     if x.layout != torch.strided or x.requires_grad or x.numel() == 0:
         return x
     if float((x != 0).float().mean()) > max_density:
         return x
-    return x.to_sparse_csr()
+    xs = x.to_sparse_csr()
+    xs.gcbench_transpose = x.t().contiguous().to_sparse_csr()
+    return xs
+
+
+def dropout(h: Tensor, p: float, training: bool) -> Tensor:
+    """Inverted dropout with a ``rand`` mask (3x faster than ``F.dropout``'s ``bernoulli_`` on the CPU)."""
+    if not training or p == 0.0:
+        return h
+    return h * (torch.rand_like(h) >= p).to(h.dtype) * (1.0 / (1.0 - p))
 
 
 class GNN(nn.Module):
@@ -220,7 +248,7 @@ class GNN(nn.Module):
             h = self._layer(i, h, adj)
             if i < n - 1:
                 h = F.elu(h) if self.arch == "gat" else F.relu(h)
-                h = F.dropout(h, self.dropout, self.training)
+                h = dropout(h, self.dropout, self.training)
         if self.arch == "appnp":
             h0 = h
             for _ in range(self.K):
