@@ -14,6 +14,7 @@ goes on. The seed drives both the condensation and the evaluation of its rows.
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import re
@@ -277,7 +278,7 @@ class Runner:
                     n_syn_nodes=cg.num_nodes, n_syn_edges=cg.num_edges,
                     val_score=res["val_score"], test_score=res["test_score"],
                     condense_s=condense_s, eval_s=res["eval_s"],
-                    peak_mem_mb=max(mem.peak_mb, condense_mb if condense_mb == condense_mb else 0.0),
+                    peak_mem_mb=max(mem.peak_mb, 0.0 if math.isnan(condense_mb) else condense_mb),
                 )
             except Exception as exc:
                 if os.environ.get("GCBENCH_DEBUG"):

@@ -61,12 +61,7 @@ class Condenser(abc.ABC):
             register(cls)
 
     def __init__(self, **config: Any) -> None:
-        unknown = sorted(set(config) - set(self.defaults))
-        if unknown:
-            raise GCBenchError(
-                f"method {self.name!r} has no option {', '.join(map(repr, unknown))}; "
-                f"options: {', '.join(sorted(self.defaults)) or '(none)'}"
-            )
+        check_options(type(self), self.name, config)
         self.config: dict[str, Any] = {**self.defaults, **config}
 
     @abc.abstractmethod
@@ -79,6 +74,16 @@ class Condenser(abc.ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config})"
+
+
+def check_options(cls: type[Condenser], name: str, options: dict[str, Any], where: str = "") -> None:
+    """One error line naming the options ``cls`` does not have (``where``: where they were given)."""
+    unknown = sorted(set(options) - set(cls.defaults))
+    if unknown:
+        raise GCBenchError(
+            f"method {name!r} has no option {', '.join(map(repr, unknown))}{' in ' + where if where else ''}; "
+            f"options: {', '.join(sorted(cls.defaults)) or '(none)'}"
+        )
 
 
 def register(cls: type[Condenser]) -> type[Condenser]:
@@ -155,12 +160,7 @@ def resolve_config(cls: type[Condenser], dataset: str, typed: dict[str, Any], na
     config = dict(cls.defaults)
     for where, layer in zip((f"methods/{name}.yaml defaults", f"methods/{name}.yaml datasets.{base}",
                              "the command line"), layers):
-        unknown = sorted(set(layer) - set(cls.defaults))
-        if unknown:
-            raise GCBenchError(
-                f"method {name!r}: unknown option {', '.join(map(repr, unknown))} in {where}; "
-                f"options: {', '.join(sorted(cls.defaults)) or '(none)'}"
-            )
+        check_options(cls, name, layer, where)
         config.update(layer)
     return config
 
@@ -172,12 +172,7 @@ class MethodSpec:
         self.base, self.options = parse_spec(spec, "method")
         self.cls = get_condenser(self.base)
         self.label = canonical(self.base, self.options)
-        unknown = sorted(set(self.options) - set(self.cls.defaults))
-        if unknown:
-            raise GCBenchError(
-                f"method {self.base!r} has no option {', '.join(map(repr, unknown))}; "
-                f"options: {', '.join(sorted(self.cls.defaults)) or '(none)'}"
-            )
+        check_options(self.cls, self.base, self.options)  # before any dataset is loaded
 
     def build(self, dataset: str) -> Condenser:
         return self.cls(**resolve_config(self.cls, dataset, self.options, self.base))

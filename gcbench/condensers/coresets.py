@@ -57,15 +57,18 @@ def kcenter_order(emb: Tensor, k: int) -> Tensor:
     return torch.tensor(chosen, dtype=torch.long)
 
 
-def induced_adjacency(graph: Graph, idx: Tensor, dense_limit: int) -> Tensor:
-    """Unit-weight adjacency of the subgraph induced by ``idx`` (dense up to ``dense_limit`` nodes)."""
-    ei = graph.induced_subgraph(idx)
-    n = idx.numel()
+def unit_adjacency(ei: Tensor, n: int, dense_limit: int = 0) -> Tensor:
+    """Unit-weight ``[n, n]`` adjacency of the edges ``ei``: dense up to ``dense_limit`` nodes, else sparse."""
     if n <= dense_limit:
         adj = torch.zeros(n, n)
         adj[ei[0], ei[1]] = 1.0
         return adj
     return torch.sparse_coo_tensor(ei, torch.ones(ei.size(1)), (n, n), check_invariants=False).coalesce()
+
+
+def induced_adjacency(graph: Graph, idx: Tensor, dense_limit: int) -> Tensor:
+    """Unit-weight adjacency of the subgraph induced by ``idx`` (dense up to ``dense_limit`` nodes)."""
+    return unit_adjacency(graph.induced_subgraph(idx), idx.numel(), dense_limit)
 
 
 class Coreset(Condenser):
@@ -171,5 +174,4 @@ class Whole(Condenser):
         n = x.size(0)
         mask = torch.zeros(n, dtype=torch.bool)
         mask[train_idx] = True
-        adj = torch.sparse_coo_tensor(ei, torch.ones(ei.size(1)), (n, n), check_invariants=False).coalesce()
-        return CondensedGraph(x=x, y=y, adj=adj, modalities=dict(graph.modalities), train_mask=mask)
+        return CondensedGraph(x=x, y=y, adj=unit_adjacency(ei, n), modalities=dict(graph.modalities), train_mask=mask)
