@@ -442,8 +442,10 @@ class MatchingState:
         own = logits[self.y_syn, self.rows]  # each node through its own class's replica
         return list(torch.autograd.grad(class_weighted_loss(own, self.y_syn, self.C), rep, create_graph=True))
 
-    def match_step(self, theta: list[Tensor], step_adj: bool) -> float:
-        """One matching step: the weighted per-class distance, backward, one optimiser step."""
+    def match_step(self, theta: list[Tensor], step_adj: bool) -> Tensor:
+        """One matching step: the weighted per-class distance, backward, one optimiser step.
+
+        Returns the loss as a detached tensor on the device (no host synchronisation per step)."""
         g_real = self.real_fn(theta)
         g_syn = self.synthetic_gradients(theta, self.syn_adj(True))
         loss = (self.coeff * match_distance(g_real, g_syn, self.cfg["distance"])).sum()
@@ -451,7 +453,7 @@ class MatchingState:
         self.opt_pge.zero_grad()
         loss.backward()
         (self.opt_pge if step_adj else self.opt_feat).step()
-        return float(loss.detach())
+        return loss.detach()
 
     def train_theta(self, theta: list[Tensor], opt: torch.optim.Optimizer) -> None:
         """``inner`` Adam steps of ``theta`` on the (fixed) synthetic graph."""
@@ -470,13 +472,13 @@ class MatchingState:
         step_adj = self.learn_adj and (epoch - 1) % int(cfg["adj_every"]) < int(cfg["adj_steps"])
         for p in self.pge.parameters():  # the PGE's weight gradients are only needed when it steps
             p.requires_grad_(step_adj)
-        total = 0.0
+        losses = []
         for ol in range(int(cfg["outer"])):
-            total += self.match_step(theta, step_adj)
+            losses.append(self.match_step(theta, step_adj))
             if ol == int(cfg["outer"]) - 1 or opt_theta is None:
                 break
             self.train_theta(theta, opt_theta)
-        return total / int(cfg["outer"])
+        return float(torch.stack(losses).mean())
 
     def graph(self) -> CondensedGraph:
         """The condensed graph as it would be returned now (adjacency entries below ``threshold`` zeroed)."""
