@@ -39,7 +39,7 @@ from gcbench.graph import Budget, CondensedGraph, Graph
 from gcbench.resources import read_yaml, resource_dir
 from gcbench.spec import canonical, parse_spec
 
-BUILTIN_MODULES = ("gcbench.condensers.coresets", "gcbench.condensers.gradient_matching")
+BUILTIN_MODULES = ("gcbench.condensers.coresets", "gcbench.condensers.gradient_matching", "gcbench.condensers.srgm")
 ENTRY_POINT_GROUP = "gcbench.condensers"
 
 _REGISTRY: dict[str, type[Condenser]] = {}

@@ -308,6 +308,7 @@ class GradientMatching(Condenser):
     """Shared implementation of GCond and DosCond (see the module docstring)."""
 
     one_step = False
+    state_cls: type[MatchingState]  # set below the class MatchingState
     defaults: dict[str, Any] = {
         "epochs": 600,
         "outer": 20,            # matching steps per epoch (theta resampled once per epoch)
@@ -319,6 +320,7 @@ class GradientMatching(Condenser):
         "match_layers": 2,      # propagations (sgc) or layers (gcn)
         "match_hidden": 256,
         "distance": "ours",     # ours | mse | cos
+        "class_weight": "max",  # matching-loss weight of class c: n'_c / max n' (max) or n'_c / n' (total)
         "adj_every": 50,        # epochs e with e % adj_every < adj_steps update the PGE, others X'
         "adj_steps": 10,
         "learn_adj": True,      # False: GCond-X (features only, no edges)
@@ -344,6 +346,8 @@ class GradientMatching(Condenser):
         if cfg["match_arch"] not in MATCH_ARCHS:
             raise GCBenchError(f"{self.name}: match_arch must be one of {', '.join(MATCH_ARCHS)}, "
                                f"got {cfg['match_arch']!r}")
+        if cfg["class_weight"] not in ("max", "total"):
+            raise GCBenchError(f"{self.name}: class_weight must be 'max' or 'total', got {cfg['class_weight']!r}")
         if cfg["distance"] not in DISTANCES:
             raise GCBenchError(f"{self.name}: distance must be one of {', '.join(DISTANCES)}, got {cfg['distance']!r}")
         for key in ("epochs", "outer", "match_layers", "match_hidden", "adj_every", "pge_layers"):
@@ -358,7 +362,7 @@ class GradientMatching(Condenser):
 
     def setup(self, graph: Graph, budget: Budget, *, seed: int, device: torch.device) -> MatchingState:
         """The state of a condensation before its first epoch (also used by the benchmarks)."""
-        return MatchingState(self._check(), graph, budget, seed=seed, device=device)
+        return self.state_cls(self._check(), graph, budget, seed=seed, device=device)
 
     def _condense(self, graph: Graph, budget: Budget, *, seed: int, device: torch.device) -> CondensedGraph:
         t0 = time.perf_counter()
@@ -368,14 +372,13 @@ class GradientMatching(Condenser):
         best: dict[str, Any] = {"val": -math.inf, "epoch": -1, "graph": None}
         val_every = int(cfg["val_every"])
         for epoch in range(1, int(cfg["epochs"]) + 1):
-            row: dict[str, Any] = {"epoch": epoch, "loss": st.epoch(epoch),
+            row: dict[str, Any] = {"epoch": epoch, **st.epoch(epoch),
                                    "elapsed_s": time.perf_counter() - t0, "val_score": math.nan}
             if (val_every and epoch % val_every == 0) or epoch == int(cfg["epochs"]):
                 cg = st.graph()
                 res = evaluate(cg, graph, cfg["select_arch"], seed, device,
                                {"eval_every": int(cfg["select_eval_every"])})
                 row["val_score"] = res["val_score"]
-                row.update(edges=cg.num_edges, adj_mass=float(cg.adj.sum() / 2) if cg.adj is not None else 0.0)
                 if res["val_score"] > best["val"]:
                     best.update(val=res["val_score"], epoch=epoch, graph=cg)
                 row["elapsed_s"] = time.perf_counter() - t0
@@ -419,7 +422,8 @@ class MatchingState:
         self.opt_feat = _adam([self.feat], float(cfg["lr_feat"]), device)
         self.opt_pge = _adam(list(self.pge.parameters()), float(cfg["lr_adj"]), device)
         counts = torch.tensor(budget.per_class, dtype=torch.float32, device=device)
-        self.coeff = counts / counts.max()
+        # class weights of the matching loss: n'_c / max n' (GCond) or n'_c / n' (SR-GM's code)
+        self.coeff = counts / (counts.max() if cfg.get("class_weight", "max") == "max" else counts.sum())
         self.rows = torch.arange(self.n_syn, device=device)
 
     def syn_adj(self, with_grad: bool) -> Tensor:
@@ -442,18 +446,27 @@ class MatchingState:
         own = logits[self.y_syn, self.rows]  # each node through its own class's replica
         return list(torch.autograd.grad(class_weighted_loss(own, self.y_syn, self.C), rep, create_graph=True))
 
-    def match_step(self, theta: list[Tensor], step_adj: bool) -> Tensor:
+    def matching_loss(self, theta: list[Tensor], adj_norm: Tensor) -> Tensor:
+        """``sum_c w_c D(g_real_c, g_syn_c)`` at ``theta``."""
+        g_real = self.real_fn(theta)
+        g_syn = self.synthetic_gradients(theta, adj_norm)
+        return (self.coeff * match_distance(g_real, g_syn, self.cfg["distance"])).sum()
+
+    def match_step(self, theta: list[Tensor], step_adj: bool) -> dict[str, Tensor]:
         """One matching step: the weighted per-class distance, backward, one optimiser step.
 
-        Returns the loss as a detached tensor on the device (no host synchronisation per step)."""
-        g_real = self.real_fn(theta)
-        g_syn = self.synthetic_gradients(theta, self.syn_adj(True))
-        loss = (self.coeff * match_distance(g_real, g_syn, self.cfg["distance"])).sum()
+        Returns detached scalar tensors on the device (no host synchronisation per step): ``loss``
+        and, for subclasses, their own diagnostics."""
+        loss = self.matching_loss(theta, self.syn_adj(True))
+        self.step(loss, step_adj)
+        return {"loss": loss.detach()}
+
+    def step(self, loss: Tensor, step_adj: bool) -> None:
+        """Backward, then step the PGE or ``X'`` (the alternation rule)."""
         self.opt_feat.zero_grad()
         self.opt_pge.zero_grad()
         loss.backward()
         (self.opt_pge if step_adj else self.opt_feat).step()
-        return loss.detach()
 
     def train_theta(self, theta: list[Tensor], opt: torch.optim.Optimizer) -> None:
         """``inner`` Adam steps of ``theta`` on the (fixed) synthetic graph."""
@@ -464,21 +477,28 @@ class MatchingState:
             F.cross_entropy(dense_forward(theta, z, adj, self.arch, self.K, propagated=z), self.y_syn).backward()
             opt.step()
 
-    def epoch(self, epoch: int) -> float:
-        """One epoch (1-based); returns the mean matching loss."""
+    def epoch(self, epoch: int) -> dict[str, float]:
+        """One epoch (1-based); returns the means of :meth:`match_step`'s figures over its steps."""
         cfg = self.cfg
         theta = self.fresh_theta()
         opt_theta = _adam(theta, float(cfg["lr_model"]), self.device) if cfg["inner"] else None
         step_adj = self.learn_adj and (epoch - 1) % int(cfg["adj_every"]) < int(cfg["adj_steps"])
         for p in self.pge.parameters():  # the PGE's weight gradients are only needed when it steps
             p.requires_grad_(step_adj)
-        losses = []
+        steps: list[dict[str, Tensor]] = []
         for ol in range(int(cfg["outer"])):
-            losses.append(self.match_step(theta, step_adj))
+            steps.append(self.match_step(theta, step_adj))
             if ol == int(cfg["outer"]) - 1 or opt_theta is None:
                 break
             self.train_theta(theta, opt_theta)
-        return float(torch.stack(losses).mean())
+        means = torch.stack([torch.stack(list(s.values())) for s in steps]).mean(0).tolist()
+        out = dict(zip(steps[0], means))
+        if self.learn_adj:  # the learned structure after this epoch (before thresholding: mass)
+            with torch.no_grad():
+                upper = torch.triu(self.pge(self.feat.detach()), diagonal=1)
+            out["edges"] = int((upper >= float(cfg["threshold"])).sum())
+            out["adj_mass"] = float(upper.sum())
+        return out
 
     def graph(self) -> CondensedGraph:
         """The condensed graph as it would be returned now (adjacency entries below ``threshold`` zeroed)."""
@@ -489,6 +509,9 @@ class MatchingState:
                 a = self.pge(x)
             adj = a * (a >= float(self.cfg["threshold"]))
         return CondensedGraph(x=x, y=self.y_syn.clone(), adj=adj, modalities=dict(self.graph_.modalities))
+
+
+GradientMatching.state_cls = MatchingState
 
 
 class GCond(GradientMatching):
