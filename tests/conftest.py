@@ -53,3 +53,20 @@ def small_graph():
     from gcbench.data import load_dataset
 
     return load_dataset("synthetic-ecommerce:n_nodes=600:train_frac=0.2")
+
+
+@pytest.fixture(scope="session")
+def magb_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh data root seeded from shared/data/magb (the layout <root>/magb/{ToysGraph.pt,toys.npz,grocery.npz})."""
+    src = shared_data_dir()
+    if src is None or not (src / "magb" / "toys.npz").is_file():
+        msg = "shared/data/magb not found next to the checkout (set GCBENCH_SHARED_DATA)"
+        if os.environ.get("GCBENCH_REQUIRE_DATA"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    root = tmp_path_factory.mktemp("magb-data")
+    (root / "magb").mkdir()
+    for f in (src / "magb").iterdir():
+        if f.is_file():
+            shutil.copyfile(f, root / "magb" / f.name)  # contents only: the copies are writable
+    return root

@@ -95,32 +95,70 @@ assert set(_RULES) == set(DEFAULTS)
 _TOPUP_ROUNDS = 4
 
 
-def _bad(name: str, value: Any, allowed: str) -> GCBenchError:
-    return GCBenchError(f"{NAME}: parameter {name!r} must be {allowed}, got {value!r}")
+#: The parameters of the modality feature blocks (step 4), shared with the semi-synthetic Amazon graphs.
+FEATURE_PARAMS = (
+    "partner_similarity",
+    "text_dim",
+    "image_dim",
+    "text_scale",
+    "image_scale",
+    "text_noise",
+    "image_noise",
+    "conflict_frac",
+    "conflict_strength",
+)
+
+
+def _bad(name: str, value: Any, allowed: str, where: str = NAME) -> GCBenchError:
+    return GCBenchError(f"{where}: parameter {name!r} must be {allowed}, got {value!r}")
+
+
+def _check_seed(seed: Any, where: str = NAME) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise _bad("seed", seed, "a non-negative integer", where)
+
+
+def _coerce(p: dict[str, Any], names: tuple[str, ...] | list[str], where: str) -> None:
+    """Check the values of ``names`` in ``p`` against ``_RULES`` and coerce them to int/float in place."""
+    for name in names:
+        kind, lo, hi, lo_inc, hi_inc, allowed = _RULES[name]
+        v = p[name]
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise _bad(name, v, allowed, where)
+        if kind == "int":
+            if isinstance(v, float) and not (math.isfinite(v) and v.is_integer()):
+                raise _bad(name, v, allowed, where)
+            v = int(v)
+        else:
+            v = float(v)
+            if math.isnan(v):
+                raise _bad(name, v, allowed, where)
+        if (v < lo or (v == lo and not lo_inc)) or (v > hi or (v == hi and not hi_inc)):
+            raise _bad(name, p[name], allowed, where)
+        p[name] = v
+
+
+def check_feature_params(seed: Any, params: dict[str, Any], where: str) -> dict[str, Any]:
+    """Validate the feature-block parameters (``FEATURE_PARAMS``, defaults as in ``DEFAULTS``) and a seed.
+
+    ``where`` names the dataset in error messages. Returns the complete, coerced parameter dict.
+    """
+    unknown = sorted(set(params) - set(FEATURE_PARAMS))
+    if unknown:
+        raise GCBenchError(f"{where}: unknown parameter {unknown[0]!r}; allowed: seed, {', '.join(FEATURE_PARAMS)}")
+    _check_seed(seed, where)
+    p = {k: params.get(k, DEFAULTS[k]) for k in FEATURE_PARAMS}
+    _coerce(p, FEATURE_PARAMS, where)
+    return p
 
 
 def _check_params(seed: Any, params: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(params) - set(DEFAULTS))
     if unknown:
         raise GCBenchError(f"{NAME}: unknown parameter {unknown[0]!r}; allowed: seed, {', '.join(DEFAULTS)}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise _bad("seed", seed, "a non-negative integer")
+    _check_seed(seed)
     p = {**DEFAULTS, **params}
-    for name, (kind, lo, hi, lo_inc, hi_inc, allowed) in _RULES.items():
-        v = p[name]
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise _bad(name, v, allowed)
-        if kind == "int":
-            if isinstance(v, float) and not (math.isfinite(v) and v.is_integer()):
-                raise _bad(name, v, allowed)
-            v = int(v)
-        else:
-            v = float(v)
-            if math.isnan(v):
-                raise _bad(name, v, allowed)
-        if (v < lo or (v == lo and not lo_inc)) or (v > hi or (v == hi and not hi_inc)):
-            raise _bad(name, p[name], allowed)
-        p[name] = v
+    _coerce(p, list(_RULES), NAME)
     if p["train_frac"] + p["val_frac"] >= 1.0:
         raise _bad("val_frac", p["val_frac"], f"below 1 - train_frac = {1 - p['train_frac']:g}")
     sizes = _class_sizes(p["n_nodes"], p["n_classes"], p["class_imbalance"])
@@ -256,7 +294,15 @@ def _sample_edges(
     return make_undirected(ei, n)
 
 
-def _splits(y: Tensor, n_classes: int, train_frac: float, val_frac: float, gen: torch.Generator):
+def stratified_split(
+    y: Tensor, n_classes: int, train_frac: float, val_frac: float, gen: torch.Generator
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Boolean train/val/test masks, stratified per class by a seeded shuffle (module docstring, step 5).
+
+    Class ``c`` with ``n_c`` nodes gets ``max(1, round(train_frac * n_c))`` training nodes,
+    ``round(val_frac * n_c)`` validation nodes (at least one when ``val_frac > 0``) and the rest as test nodes
+    (at least one). Every class needs at least 3 nodes.
+    """
     n = y.numel()
     perm = torch.randperm(n, generator=gen)
     order = perm[torch.argsort(y[perm], stable=True)]  # grouped by class, random within class
@@ -273,6 +319,53 @@ def _splits(y: Tensor, n_classes: int, train_frac: float, val_frac: float, gen: 
     train = rank < r_train
     val = (rank >= r_train) & (rank < r_val)
     return train, val, ~(train | val)
+
+
+def modality_features(
+    y: Tensor,
+    n_classes: int,
+    gen: torch.Generator,
+    *,
+    partner_similarity: float,
+    text_dim: int,
+    image_dim: int,
+    text_scale: float,
+    image_scale: float,
+    text_noise: float,
+    image_noise: float,
+    conflict_frac: float,
+    conflict_strength: float,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The two modality blocks of step 4 of the module docstring, generated from the labels ``y``.
+
+    Returns ``(x, conflict_mask, conflict_class)``: ``x`` float32 ``[N, text_dim + image_dim]`` laid out as
+    ``[text | image]``; ``conflict_mask`` (bool ``[N]``) marks the ``round(conflict_frac * N)`` nodes whose
+    image view points to another class, ``conflict_class`` (long ``[N]``) holds that class (``-1`` for the
+    others). Everything is drawn from ``gen``, in a fixed order (text prototypes, image prototypes, conflict
+    nodes, conflict classes, noise). Used by ``synthetic_ecommerce`` and by the semi-synthetic Amazon graphs
+    (:mod:`gcbench.data.magb`), which attach these features to a real topology and real labels.
+    """
+    n, C = y.numel(), n_classes
+    td, idim = text_dim, image_dim
+    proto_text = _prototypes(C, td, partner_similarity, gen)
+    proto_image = _prototypes(C, idim, partner_similarity, gen)
+    n_conf = int(round(conflict_frac * n))
+    conflict_mask = torch.zeros(n, dtype=torch.bool)
+    conflict_class = torch.full((n,), -1, dtype=torch.long)
+    conf_idx = torch.randperm(n, generator=gen)[:n_conf]
+    conflict_mask[conf_idx] = True
+    # another class, uniformly among the C - 1 others
+    shift = torch.randint(1, C, (n_conf,), generator=gen)
+    conflict_class[conf_idx] = (y[conf_idx] + shift) % C
+
+    x = torch.randn(n, td + idim, generator=gen)
+    text, image = x[:, :td], x[:, td:]
+    text.mul_(text_noise).add_(proto_text[y]).mul_(text_scale)
+    image.mul_(image_noise).add_(proto_image[y])
+    if n_conf:
+        image[conf_idx] += conflict_strength * (proto_image[conflict_class[conf_idx]] - proto_image[y[conf_idx]])
+    image.mul_(image_scale)
+    return x, conflict_mask, conflict_class
 
 
 def synthetic_ecommerce(seed: int = 0, **params: Any) -> Graph:
@@ -303,28 +396,11 @@ def synthetic_ecommerce(seed: int = 0, **params: Any) -> Graph:
 
     # 4. features: x = [text | image]
     td, idim = p["text_dim"], p["image_dim"]
-    proto_text = _prototypes(C, td, p["partner_similarity"], gen)
-    proto_image = _prototypes(C, idim, p["partner_similarity"], gen)
-    n_conf = int(round(p["conflict_frac"] * n))
-    conflict_mask = torch.zeros(n, dtype=torch.bool)
-    conflict_class = torch.full((n,), -1, dtype=torch.long)
-    conf_idx = torch.randperm(n, generator=gen)[:n_conf]
-    conflict_mask[conf_idx] = True
-    # another class, uniformly among the C - 1 others
-    shift = torch.randint(1, C, (n_conf,), generator=gen)
-    conflict_class[conf_idx] = (y[conf_idx] + shift) % C
-
-    x = torch.randn(n, td + idim, generator=gen)
-    text, image = x[:, :td], x[:, td:]
-    text.mul_(p["text_noise"]).add_(proto_text[y]).mul_(p["text_scale"])
-    image.mul_(p["image_noise"]).add_(proto_image[y])
-    if n_conf:
-        s = p["conflict_strength"]
-        image[conf_idx] += s * (proto_image[conflict_class[conf_idx]] - proto_image[y[conf_idx]])
-    image.mul_(p["image_scale"])
+    x, conflict_mask, conflict_class = modality_features(y, C, gen, **{k: p[k] for k in FEATURE_PARAMS})
+    n_conf = int(conflict_mask.sum())
 
     # 5. splits
-    train_mask, val_mask, test_mask = _splits(y, C, p["train_frac"], p["val_frac"], gen)
+    train_mask, val_mask, test_mask = stratified_split(y, C, p["train_frac"], p["val_frac"], gen)
 
     data = Data(
         x=x,
