@@ -1,16 +1,23 @@
-"""Command line: ``gcbench run | leaderboard | list``.
+"""Command line: ``gcbench run | nas | plot | leaderboard | list``.
 
 ``gcbench run`` with no arguments runs a small real benchmark on the embedded ``synthetic-ecommerce``
 dataset (every registered method that is quick by default, GCN evaluation, 3 seeds) into
-``./gcbench-results`` and prints the leaderboard. User errors print one line ``gcbench: error: ...`` and
-exit with code 2; an interrupted run keeps every finished row and can be resumed by running the same
-command again.
+``./gcbench-results`` and prints the leaderboard; ``gcbench run --suite leaderboards/suites/ci.yaml`` runs
+the grids and NAS studies a suite file names (:mod:`gcbench.suite`). ``gcbench nas`` ranks a search space
+of GNN configurations on a condensed graph against the full graph (:mod:`gcbench.nas`), ``gcbench plot``
+draws every figure a results folder allows (:mod:`gcbench.plots`), ``gcbench leaderboard`` writes the
+tables, and with ``--check`` verifies that a leaderboard folder's tables are what its rows produce (and,
+with ``--against``, that a fresh run reproduces its numbers within a tolerance). User errors print one
+line ``gcbench: error: ...`` and exit with code 2; a failed check exits with code 1; an interrupted run
+keeps every finished row and can be resumed by running the same command again.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -62,70 +69,273 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
 
     r = sub.add_parser("run", help="run a grid of (method, dataset, ratio, arch, seed) and print the leaderboard")
-    r.add_argument("--methods", default=DEFAULT_METHODS,
-                   help="comma-separated method specs, options as name:key=value (default: %(default)s)")
-    r.add_argument("--datasets", default=DEFAULT_DATASETS,
-                   help="comma-separated dataset specs, e.g. cora,synthetic-ecommerce:n_nodes=20000")
-    r.add_argument("--ratios", default=DEFAULT_RATIOS, help="fractions of training nodes kept (default: %(default)s)")
-    r.add_argument("--archs", default=DEFAULT_ARCHS, help="evaluation architectures (default: %(default)s)")
-    r.add_argument("--seeds", default=DEFAULT_SEEDS, help="seeds, e.g. 0,1,2 or 0-9 (default: %(default)s)")
+    r.add_argument("--suite", default=None, metavar="FILE",
+                   help="run the grids and NAS studies of a suite file (leaderboards/suites/<name>.yaml, or just "
+                        "<name>); cannot be combined with --methods/--datasets/--ratios/--archs/--seeds/--eval")
+    r.add_argument("--methods", default=None,
+                   help=f"comma-separated method specs, options as name:key=value (default: {DEFAULT_METHODS})")
+    r.add_argument("--datasets", default=None,
+                   help="comma-separated dataset specs, e.g. cora,synthetic-ecommerce:n_nodes=20000 "
+                        f"(default: {DEFAULT_DATASETS})")
+    r.add_argument("--ratios", default=None, help=f"fractions of training nodes kept (default: {DEFAULT_RATIOS})")
+    r.add_argument("--archs", default=None, help=f"evaluation architectures (default: {DEFAULT_ARCHS})")
+    r.add_argument("--seeds", default=None, help=f"seeds, e.g. 0,1,2 or 0-9 (default: {DEFAULT_SEEDS})")
     r.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: %(default)s)")
-    r.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
-    r.add_argument("--data-root", default=None, help="folder with dataset files (default: $GCBENCH_DATA)")
+    r.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (default: the suite's, else auto)")
+    r.add_argument("--data-root", default=None,
+                   help="folder with dataset files (default: $GCBENCH_DATA, else the suite's data_root)")
     r.add_argument("--eval", default=None, metavar="K=V,...",
                    help="evaluation protocol overrides, e.g. epochs=300 or gat.lr=0.01")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--quiet", action="store_true", help="do not print the leaderboard at the end")
 
-    lb = sub.add_parser("leaderboard", help="write CSV + Markdown leaderboard tables from a results.csv")
-    lb.add_argument("results", help="path to results.csv")
-    lb.add_argument("-o", "--out", default=None, help="output folder (default: next to results.csv/leaderboard)")
+    n = sub.add_parser("nas", help="rank a search space of GNN configurations on a condensed graph vs the full graph")
+    n.add_argument("--method", required=True, help="method spec(s), comma-separated (one study each)")
+    n.add_argument("--dataset", required=True, help="dataset spec")
+    n.add_argument("--ratio", required=True, type=float, help="fraction of training nodes kept")
+    n.add_argument("--seed", default=0, type=int, help="seed of the condensation and of every training (default: 0)")
+    n.add_argument("--out", default=DEFAULT_OUT,
+                   help="results folder: reuses OUT/condensed/, writes OUT/nas/ (default: %(default)s)")
+    n.add_argument("--configs", default=None, type=int,
+                   help="train a fixed subset of N configurations (default: the whole space, 96)")
+    n.add_argument("--epochs", default=None, type=int, help="training epochs per configuration (default: 200)")
+    n.add_argument("--eval-every", default=None, type=int, help="validation every K epochs (default: 10)")
+    n.add_argument("--eval", default=None, metavar="K=V,...",
+                   help="the evaluation overrides of the `gcbench run` whose condensed graphs to reuse")
+    n.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
+    n.add_argument("--data-root", default=None, help="folder with dataset files (default: $GCBENCH_DATA)")
+
+    pl = sub.add_parser("plot", help="draw every figure a results folder allows (PNG + SVG)")
+    pl.add_argument("results", help="results folder (results.csv, nas/, logs/) or its results.csv")
+    pl.add_argument("-o", "--out", default=None, help="figure folder (default: <results folder>/figures)")
+    pl.add_argument("--formats", default="png,svg", help="comma-separated: png, svg, pdf (default: %(default)s)")
+
+    lb = sub.add_parser("leaderboard", help="write CSV + Markdown leaderboard tables from a results.csv; check or "
+                                            "publish a leaderboard folder")
+    lb.add_argument("results", help="path to results.csv or a results/leaderboard folder")
+    lb.add_argument("-o", "--out", default=None,
+                    help="output folder (default: <folder of results.csv>/leaderboard)")
+    lb.add_argument("--figures", action="store_true", help="also draw the figures into OUT/figures")
     lb.add_argument("--quiet", action="store_true", help="do not print the tables")
+    lb.add_argument("--check", action="store_true",
+                    help="check the leaderboard folder RESULTS: its tables and figures are exactly what its rows "
+                         "produce and no row failed (exit 1 otherwise)")
+    lb.add_argument("--against", default=None, metavar="RUN",
+                    help="with --check: also compare the numbers of the results folder RUN (a fresh run of the "
+                         "same suite) with the committed rows")
+    lb.add_argument("--tol", default=None, type=float,
+                    help="with --against: tolerance in points on each (dataset, arch, method, ratio) mean test "
+                         "score and on NAS mean scores (default: 3)")
+    lb.add_argument("--z", default=None, type=float,
+                    help="with --against: a cell mean may also move by up to Z standard errors of the difference "
+                         "of the two means (default: 3; 0 = the plain --tol rule)")
+    lb.add_argument("--nas-tol", default=None, type=float,
+                    help="with --against: tolerance on NAS Spearman/Kendall (default: 0.15)")
+    lb.add_argument("--strict-figures", action="store_true",
+                    help="with --check: also compare the SVG bytes of the figures (same matplotlib needed)")
+    lb.add_argument("--publish", default=None, metavar="DEST",
+                    help="copy the rows of the results folder RESULTS into the leaderboard folder DEST and "
+                         "regenerate its tables and figures")
 
     sub.add_parser("list", help="list methods, datasets and architectures")
     return p
 
 
+def _echo(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from gcbench.leaderboard import format_console, write_leaderboard
     from gcbench.runner import Grid, Runner
 
+    if args.suite:
+        return _run_suite(args)
+    def typed(value: str | None, default: str) -> str:
+        return default if value is None else value
+
     grid = Grid(
-        methods=split_list(args.methods),
-        datasets=split_list(args.datasets),
-        ratios=_floats(args.ratios, "ratio"),
-        archs=[a.lower() for a in split_list(args.archs)],
-        seeds=_seeds(args.seeds),
+        methods=split_list(typed(args.methods, DEFAULT_METHODS)),
+        datasets=split_list(typed(args.datasets, DEFAULT_DATASETS)),
+        ratios=_floats(typed(args.ratios, DEFAULT_RATIOS), "ratio"),
+        archs=[a.lower() for a in split_list(typed(args.archs, DEFAULT_ARCHS))],
+        seeds=_seeds(typed(args.seeds, DEFAULT_SEEDS)),
         eval_overrides=_options(args.eval),
     )
-    runner = Runner(grid, args.out, device=args.device, data_root=args.data_root,
-                    progress=not args.no_progress, echo=lambda s: print(s, file=sys.stderr))
+    runner = Runner(grid, args.out, device=args.device or "auto", data_root=args.data_root,
+                    progress=not args.no_progress, echo=_echo)
     try:
-        store = runner.run()
+        runner.run()
     except KeyboardInterrupt:
-        print(f"gcbench: interrupted; {len(runner.store.rows)} row(s) are saved in {runner.store.path}; "
-              "run the same command again to resume", file=sys.stderr)
-        return 130
-    df = store.frame()
+        return _interrupted(runner)
+    return _finish_run(args)
+
+
+def _interrupted(runner: Any) -> int:
+    print(f"gcbench: interrupted; {len(runner.store.rows)} row(s) are saved in {runner.store.path}; "
+          "run the same command again to resume", file=sys.stderr)
+    return 130
+
+
+def _finish_run(args: argparse.Namespace) -> int:
+    from gcbench.leaderboard import format_console, write_report
+    from gcbench.nas import read_nas
+    from gcbench.results import read_results
+
+    path = Path(args.out) / "results.csv"
+    df = read_results(path)
     out_dir = Path(args.out) / "leaderboard"
-    write_leaderboard(df, out_dir)
+    write_report(df, out_dir, nas_rows=read_nas(args.out))
     if not args.quiet:
         print(format_console(df))
     failed = int((df["status"] == "failed").sum())
-    print(f"gcbench: {len(df)} row(s) in {store.path}; leaderboard in {out_dir}"
+    print(f"gcbench: {len(df)} row(s) in {path}; leaderboard in {out_dir}"
           + (f"; {failed} failed row(s)" if failed else ""), file=sys.stderr)
     return 0
 
 
+def _run_suite(args: argparse.Namespace) -> int:
+    from gcbench.condensers.base import list_condensers
+    from gcbench.nas import DEFAULT_EPOCHS, DEFAULT_EVAL_EVERY, run_nas
+    from gcbench.runner import Runner
+    from gcbench.suite import describe, load_suite
+
+    typed = [f"--{k}" for k in ("methods", "datasets", "ratios", "archs", "seeds", "eval")
+             if getattr(args, k) is not None]
+    if typed:
+        raise GCBenchError(f"--suite cannot be combined with {', '.join(typed)}: the suite file names them")
+    suite = load_suite(args.suite)
+    data_root = args.data_root
+    if data_root is None and not os.environ.get("GCBENCH_DATA") and suite.data_root is not None:
+        data_root = suite.data_root
+    device = args.device or suite.device or "auto"
+    runners = [(name, Runner(grid, args.out, device=device, data_root=data_root, progress=not args.no_progress,
+                             echo=_echo)) for name, grid in suite.runner_grids()]
+    for _, runner in runners:  # load every dataset and check every budget before anything is computed
+        runner.prepare()
+    _echo(describe(suite))
+    covered = {m.split(":", 1)[0] for g in suite.grids for m in g.methods}
+    missing = sorted(set(list_condensers()) - covered)
+    if missing:
+        _echo(f"gcbench: note: registered method(s) not in this suite: {', '.join(missing)}")
+    t0 = time.perf_counter()
+    for name, runner in runners:
+        _echo(f"gcbench: grid {name}")
+        runner.store = type(runner.store)(runner.store.path)  # rows written by the grids before this one
+        try:
+            runner.run()
+        except KeyboardInterrupt:
+            return _interrupted(runner)
+    for study in suite.nas:
+        try:
+            run_nas(study.method, study.dataset, study.ratio, seed=study.seed, out=args.out, configs=study.configs,
+                    epochs=study.epochs or DEFAULT_EPOCHS, eval_every=study.eval_every or DEFAULT_EVAL_EVERY,
+                    device=device,
+                    data_root=data_root, eval_overrides=suite.eval, echo=_echo)
+        except KeyboardInterrupt:
+            print("gcbench: interrupted during NAS; finished configurations are saved in "
+                  f"{Path(args.out) / 'nas'}; run the same command again to resume", file=sys.stderr)
+            return 130
+    _echo(f"gcbench: suite {suite.name} took {time.perf_counter() - t0:.0f} s")
+    return _finish_run(args)
+
+
+def cmd_nas(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from gcbench.nas import (
+        DEFAULT_EPOCHS,
+        DEFAULT_EVAL_EVERY,
+        nas_summary,
+        read_study_files,
+        run_nas,
+        summary_markdown,
+    )
+
+    methods = split_list(args.method)
+    if not methods:
+        raise GCBenchError("no method given")
+    paths = []
+    for m in methods:
+        path, _ = run_nas(m, args.dataset, args.ratio, seed=args.seed, out=args.out, configs=args.configs,
+                          epochs=DEFAULT_EPOCHS if args.epochs is None else args.epochs,
+                          eval_every=DEFAULT_EVAL_EVERY if args.eval_every is None else args.eval_every,
+                          device=args.device, data_root=args.data_root, eval_overrides=_options(args.eval),
+                          echo=_echo)
+        paths.append(path)
+        _echo(f"gcbench nas: rows in {path}")
+    summ = nas_summary(pd.concat([read_study_files([p]) for p in paths], ignore_index=True))
+    print(summary_markdown(summ), end="")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from gcbench.plots import plot_all
+
+    formats = tuple(f.lower() for f in split_list(args.formats))
+    if not formats:
+        raise GCBenchError("no figure format given")
+    written, skipped = plot_all(args.results, args.out, formats, echo=_echo)
+    for kind, reason in skipped:
+        print(f"gcbench plot: skipped {kind}: {reason}", file=sys.stderr)
+    print(f"gcbench plot: wrote {len(written)} file(s)", file=sys.stderr)
+    return 0
+
+
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from gcbench.leaderboard import format_console, write_leaderboard
+    from gcbench.leaderboard import (
+        DEFAULT_NAS_TOL,
+        DEFAULT_TOL,
+        DEFAULT_Z,
+        build_folder,
+        check_folder,
+        format_console,
+        publish,
+    )
+
+    if not args.check and (args.against or args.tol is not None or args.nas_tol is not None or args.z is not None
+                           or args.strict_figures):
+        raise GCBenchError("--against, --tol, --z, --nas-tol and --strict-figures go with --check")
+    if args.check and (args.publish or args.out or args.figures):
+        raise GCBenchError("--check only reads: it cannot be combined with --publish, -o or --figures")
+    if args.publish and (args.out or args.figures):
+        raise GCBenchError("--publish writes tables and figures into DEST: drop -o/--figures")
+    if args.check:
+        tol = DEFAULT_TOL if args.tol is None else args.tol
+        nas_tol = DEFAULT_NAS_TOL if args.nas_tol is None else args.nas_tol
+        z = DEFAULT_Z if args.z is None else args.z
+        if tol < 0 or nas_tol < 0 or z < 0:
+            raise GCBenchError("tolerances must be >= 0")
+        report = check_folder(args.results, against=args.against, tol=tol, nas_tol=nas_tol, z=z,
+                              strict_figures=args.strict_figures)
+        for note in report.notes:
+            print(f"gcbench check: {note}", file=sys.stderr)
+        for problem in report.problems:
+            print(f"gcbench check: FAIL {problem}", file=sys.stderr)
+        print(f"gcbench check: {'passed' if report.ok else f'failed ({len(report.problems)} problem(s))'}",
+              file=sys.stderr)
+        return 0 if report.ok else 1
+    if args.publish:
+        written, skipped = publish(args.results, args.publish, echo=_echo)
+        for kind, reason in skipped:
+            print(f"gcbench plot: skipped {kind}: {reason}", file=sys.stderr)
+        print(f"gcbench: published {args.results} to {args.publish} ({len(written)} generated file(s))",
+              file=sys.stderr)
+        return 0
+    src = Path(args.results)
+    if src.is_dir():
+        out = Path(args.out) if args.out else src / "leaderboard"
+        csv_path = src / "results.csv"
+    else:
+        out = Path(args.out) if args.out else src.parent / "leaderboard"
+        csv_path = src
     from gcbench.results import read_results
 
-    df = read_results(args.results)
-    out = Path(args.out) if args.out else Path(args.results).parent / "leaderboard"
-    paths = write_leaderboard(df, out)
+    df = read_results(csv_path)
+    paths, skipped = build_folder(src, out, figures=args.figures, echo=_echo)
     if not args.quiet:
         print(format_console(df))
+    for kind, reason in skipped:
+        print(f"gcbench plot: skipped {kind}: {reason}", file=sys.stderr)
     print(f"gcbench: wrote {len(paths)} file(s) to {out}", file=sys.stderr)
     return 0
 
@@ -151,7 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run", *(argv or [])])
-    handlers = {"run": cmd_run, "leaderboard": cmd_leaderboard, "list": cmd_list}
+    handlers = {"run": cmd_run, "nas": cmd_nas, "plot": cmd_plot, "leaderboard": cmd_leaderboard,
+                "list": cmd_list}
     try:
         return handlers[args.command](args)
     except GCBenchError as exc:

@@ -675,7 +675,7 @@ def _failed_cells(runs: Sequence[_Run]) -> list[dict[str, str]]:
 # Files
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-_RESERVED = {"summary", "readme"}
+_RESERVED = {"summary", "readme", "cross_arch", "nas", "results"}
 
 
 def safe_filename(name: str) -> str:
@@ -803,10 +803,13 @@ def write_leaderboard(df: pd.DataFrame, outdir: str | Path) -> list[Path]:
     would share one or would clobber ``summary``/``README``). ``outdir`` is created if needed; other files in
     it are left alone. Returns the written paths in writing order.
     """
-    prep = _prepare(df)
+    return _write_core(_prepare(df), Path(outdir), [], [])
+
+
+def _write_core(prep: _Prepared, outdir: Path, extra_files: list[tuple[str, str]], extra_readme: list[str]
+                ) -> list[Path]:
     tables = _build_tables(prep)
     full = _summary(prep)
-    outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     datasets = list(dict.fromkeys(r.dataset for r in prep.runs))
     stems = _file_stems(datasets)
@@ -821,5 +824,496 @@ def write_leaderboard(df: pd.DataFrame, outdir: str | Path) -> list[Path]:
             if d == ds:
                 md += [to_markdown(table)]
         written.append(_write(outdir / f"{stem}.md", "\n".join(md)))
-    written.append(_write(outdir / "README.md", _readme(prep, tables, stems)))
+    for name, text in extra_files:
+        written.append(_write(outdir / name, text))
+    readme = _readme(prep, tables, stems)
+    if extra_readme:
+        readme += "\n" + "\n".join(extra_readme)
+    written.append(_write(outdir / "README.md", readme))
     return written
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Cross-architecture tables
+
+CROSS_ARCH_COLUMNS = ("dataset", "ratio", "n_syn_nodes", "method", "arch", "metric", "mean", "std", "n_seeds")
+AVG = "avg"
+
+
+def cross_arch_tables(df: pd.DataFrame) -> dict[tuple[str, float], pd.DataFrame]:
+    """One table per (dataset, ratio) whose condensed graphs were evaluated with two or more architectures.
+
+    Rows are the methods run at that ratio and, last, ``whole``: every architecture trained on the full
+    graph (the reference row). Columns are ``(arch, stat)`` with ``stat`` in ``mean``/``std``/``n`` as in
+    :func:`build_tables` (architectures in :data:`ARCH_ORDER`). ``attrs`` carries ``dataset``, ``ratio``,
+    ``label`` (``r=0.5 (70 nodes, 2.6%)``), ``metric`` and ``archs``. Each seed's condensed graph is the
+    same for every architecture (one condensation per method, ratio and seed).
+    """
+    return _cross_arch(_prepare(df))
+
+
+def _cross_arch(prep: _Prepared) -> dict[tuple[str, float], pd.DataFrame]:
+    n_nodes = _n_nodes_by_dataset(prep.runs)
+    n_syn = _n_syn_by_ratio(prep.runs)
+    out: dict[tuple[str, float], pd.DataFrame] = {}
+    for dataset, runs in _group(prep.runs, lambda r: r.dataset).items():
+        for q in sorted({r.ratio for r in runs if r.method != REFERENCE_METHOD}):
+            at = [r for r in runs if r.method != REFERENCE_METHOD and r.ratio == q]
+            archs = sorted({r.arch for r in at}, key=_arch_key)
+            if len(archs) < 2:
+                continue
+            sel = at + [r for r in runs if r.method == REFERENCE_METHOD and r.arch in archs]
+            methods = sorted({r.method for r in sel}, key=_method_key)
+            cells = _group(sel, lambda r: (r.method, r.arch))
+            data: dict[tuple[str, str], list] = {}
+            for a in archs:
+                stats = [_mean_std([r.test for r in cells.get((m, a), []) if r.ok]) for m in methods]
+                counts = [sum(r.ok for r in cells.get((m, a), [])) for m in methods]
+                data[(a, "mean")] = [s[0] for s in stats]
+                data[(a, "std")] = [s[1] for s in stats]
+                data[(a, "n")] = counts
+            columns = pd.MultiIndex.from_tuples(list(data), names=["arch", "stat"])
+            table = pd.DataFrame(data, index=pd.Index(methods, name="method"), columns=columns)
+            for a in archs:
+                table[(a, "n")] = table[(a, "n")].astype("int64")
+            table.attrs = {
+                "dataset": dataset,
+                "ratio": q,
+                "label": _ratio_label(q, n_syn.get((dataset, q), _NAN), n_nodes[dataset]),
+                "n_syn_nodes": n_syn.get((dataset, q), _NAN),
+                "metric": _metric(sel),
+                "archs": archs,
+            }
+            out[(dataset, q)] = table
+    return out
+
+
+def _arch_average(table: pd.DataFrame, method: str) -> float:
+    """Mean over the table's architectures of a method's means; NaN unless every architecture has a score."""
+    archs = table.attrs.get("archs") or list(dict.fromkeys(table.columns.get_level_values(0)))
+    means = []
+    for a in archs:
+        if int(table.loc[method, (a, "n")]) == 0:
+            return _NAN
+        means.append(float(table.loc[method, (a, "mean")]))
+    return math.fsum(sorted(means)) / len(means)
+
+
+def cross_arch_markdown(table: pd.DataFrame, decimals: int = _DECIMALS) -> str:
+    """A :func:`cross_arch_tables` table as a heading plus a Markdown table (best per column in bold,
+    ``whole`` never); the ``avg`` column is the mean over the architectures (``-`` if one is missing)."""
+    attrs = table.attrs
+    archs = list(attrs.get("archs") or dict.fromkeys(table.columns.get_level_values(0)))
+    methods = [str(m) for m in table.index]
+    counts = [int(table.loc[m, (a, "n")]) for a in archs for m in methods]
+    phrase, n_max = _seed_phrase(counts)
+    heading = (f"### {attrs.get('dataset', '?')}, {attrs.get('label', '?')} — by evaluation architecture "
+               f"({attrs.get('metric') or 'score'}, {phrase}; std across condensation+evaluation seeds)")
+    avgs = {m: _arch_average(table, m) for m in methods}
+
+    def shown(v: float) -> float:
+        return float(f"{v:.{decimals}f}")
+
+    best: dict[str, float] = {}
+    for a in archs:
+        vals = [shown(float(table.loc[m, (a, "mean")])) for m in methods
+                if m != REFERENCE_METHOD and int(table.loc[m, (a, "n")]) > 0]
+        if vals:
+            best[a] = max(vals)
+    avg_vals = [shown(v) for m, v in avgs.items() if m != REFERENCE_METHOD and math.isfinite(v)]
+    best_avg = max(avg_vals) if avg_vals else None
+
+    lines = [heading, "", "| " + " | ".join(["method", *archs, AVG]) + " |",
+             "|" + "|".join([":---"] + ["---:"] * (len(archs) + 1)) + "|"]
+    for m in methods:
+        cells = []
+        for a in archs:
+            n = int(table.loc[m, (a, "n")])
+            if n == 0:
+                cells.append("-")
+                continue
+            mean, std = float(table.loc[m, (a, "mean")]), float(table.loc[m, (a, "std")])
+            text = f"{mean:.{decimals}f} ± {0.0 if math.isnan(std) else std:.{decimals}f}"
+            if m != REFERENCE_METHOD and shown(mean) == best.get(a):
+                text = f"**{text}**"
+            cells.append(text + (f" (n={n})" if n < n_max else ""))
+        avg = avgs[m]
+        if math.isfinite(avg):
+            text = f"{avg:.{decimals}f}"
+            cells.append(f"**{text}**" if m != REFERENCE_METHOD and shown(avg) == best_avg else text)
+        else:
+            cells.append("-")
+        lines.append("| " + " | ".join([_md_escape(m), *(_md_escape(c) for c in cells)]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _cross_arch_csv(tables: dict[tuple[str, float], pd.DataFrame]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CROSS_ARCH_COLUMNS)
+    for (dataset, ratio), table in tables.items():
+        n_syn = table.attrs["n_syn_nodes"]
+        for method in table.index:
+            for a in table.attrs["archs"]:
+                n = int(table.loc[method, (a, "n")])
+                writer.writerow([
+                    dataset, _fmt_ratio(ratio),
+                    str(int(n_syn)) if math.isfinite(n_syn) and method != REFERENCE_METHOD else "",
+                    method, a, table.attrs["metric"],
+                    _fmt(float(table.loc[method, (a, "mean")]), ".4f") if n else "",
+                    _fmt(float(table.loc[method, (a, "std")]), ".4f") if n else "", str(n),
+                ])
+    return buf.getvalue()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The full report: tables + cross-architecture + NAS + figure index + provenance
+
+CROSS_ARCH_FILES = ("cross_arch.csv", "cross_arch.md")
+NAS_FILES = ("nas.csv", "nas.md")
+
+
+def _distinct(df: pd.DataFrame, column: str) -> list[str]:
+    if column not in df.columns:
+        return []
+    return sorted({_text(v) for v in df[column].tolist()} - {""})
+
+
+def report_files(df: pd.DataFrame, nas_rows: pd.DataFrame | None = None,
+                 figures: Sequence[str] | None = None) -> dict[str, str]:
+    """Every file :func:`write_report` writes, as ``{name: text}`` (a pure function of the inputs)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_report(df, tmp, nas_rows=nas_rows, figures=figures)
+        return {p.name: p.read_text(encoding="utf-8") for p in paths}
+
+
+def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame | None = None,
+                 figures: Sequence[str] | None = None) -> list[Path]:
+    """:func:`write_leaderboard` plus, where the data has them, ``cross_arch.csv``/``.md`` (see
+    :func:`cross_arch_tables`) and ``nas.csv``/``.md`` (study summaries of :mod:`gcbench.nas`); the README
+    gains sections for them, an index of ``figures`` (file stems relative to ``outdir``, without extension;
+    each has a ``.png`` and an ``.svg``) and the devices and package versions recorded in the rows."""
+    prep = _prepare(df)
+    extra_files: list[tuple[str, str]] = []
+    sections: list[str] = []
+    cross = _cross_arch(prep)
+    if cross:
+        md = ["## Cross-architecture", ""] + [cross_arch_markdown(t) for t in cross.values()]
+        extra_files += [("cross_arch.csv", _cross_arch_csv(cross)), ("cross_arch.md", "\n".join(md))]
+        lines = [
+            "## Cross-architecture",
+            "",
+            "Each condensed graph (one per method, ratio and seed) is evaluated with every architecture listed;",
+            "`whole` is the reference row: each architecture trained on the full graph. `avg` is the mean over",
+            "the architectures. Tables: [cross_arch.md](cross_arch.md), [cross_arch.csv](cross_arch.csv).",
+            "",
+            "| dataset | ratio | architectures | methods |",
+            "|:---|:---|:---|---:|",
+        ]
+        for (dataset, _q), t in cross.items():
+            n_methods = sum(1 for m in t.index if m != REFERENCE_METHOD)
+            lines.append(f"| {_md_escape(dataset)} | {_md_escape(t.attrs['label'])} | "
+                         f"{_md_escape(', '.join(t.attrs['archs']))} | {n_methods} |")
+        sections.append("\n".join(lines) + "\n")
+    if nas_rows is not None and len(nas_rows):
+        from gcbench.nas import nas_summary, summary_csv, summary_markdown
+
+        nsum = nas_summary(nas_rows)
+        extra_files += [("nas.csv", summary_csv(nsum)), ("nas.md", "## NAS\n\n" + summary_markdown(nsum))]
+        sections.append(
+            "## NAS\n\n"
+            f"{len(nsum)} stud(ies) of {len(nas_rows)} configuration run(s): rank correlation between training on\n"
+            "the condensed and on the full graph, and the full-graph score of the configuration chosen on the\n"
+            "condensed graph. Tables: [nas.md](nas.md), [nas.csv](nas.csv); one row per configuration in `nas/`.\n")
+    if figures:
+        stems = list(dict.fromkeys(str(f) for f in figures))  # stems: names may contain dots (r0.5)
+        lines = ["## Figures", "", "PNG and SVG of each (`gcbench plot`):", ""]
+        lines += [f"* [{Path(s).name}]({s}.png) ([svg]({s}.svg))" for s in stems]
+        sections.append("\n".join(lines) + "\n")
+    devices, versions = _distinct(df, "device"), _distinct(df, "versions")
+    if devices or versions:
+        lines = ["## Provenance", ""]
+        if devices:
+            lines.append("Devices: " + ", ".join(f"`{d}`" for d in devices) + ".")
+        if versions:
+            lines.append("Versions: " + ", ".join(f"`{v}`" for v in versions) + ".")
+        sections.append("\n".join(lines) + "\n")
+    return _write_core(prep, Path(outdir), extra_files, sections)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Leaderboard folders: rows + everything generated from them (``leaderboards/ci/``)
+#
+# A leaderboard folder holds its rows -- ``results.csv``, ``nas/*.csv`` (one NAS study per file) and
+# ``logs/*.csv`` (per-epoch condensation logs) -- and what :func:`build_folder` generates from them: the
+# tables of :func:`write_report` and ``figures/`` (:mod:`gcbench.plots`). :func:`check_folder` regenerates
+# the tables in memory and compares them byte for byte with the committed ones, and optionally compares
+# the numbers of a fresh run with the committed rows within a tolerance.
+
+ROW_DIRS = ("nas", "logs")
+FIGURES_DIR = "figures"
+DEFAULT_TOL = 3.0  # points (percent) on a cell's mean test score
+DEFAULT_NAS_TOL = 0.15  # on Spearman's rho and Kendall's tau
+DEFAULT_Z = 3.0  # a cell mean may also move by up to this many standard errors of the difference
+
+
+def build_folder(src: str | Path, out: str | Path, *, figures: bool = True,
+                 formats: tuple[str, ...] | None = None, echo=None) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Tables (and figures) of the results folder ``src`` written to ``out``; returns (paths, skipped plots)."""
+    from gcbench import plots
+
+    formats = formats or plots.FORMATS
+    inputs = plots.read_inputs(src)
+    if inputs.results is None:
+        raise GCBenchError(f"no results.csv in {src}")
+    out = Path(out)
+    p = plots.plan(inputs) if figures else plots.Plan()
+    names = [f"{FIGURES_DIR}/{f.name}" for f in p.figures]
+    written = write_report(inputs.results, out, nas_rows=inputs.nas, figures=names)
+    for f in p.figures:
+        paths = plots.render(f, out / FIGURES_DIR, formats)
+        written += paths
+        if echo:
+            echo(f"gcbench: figure {f.kind:<15} {out / FIGURES_DIR / f.name}.{{{','.join(formats)}}}")
+    return written, p.skipped
+
+
+def publish(run: str | Path, dest: str | Path, *, echo=None) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Replace the rows of the leaderboard folder ``dest`` by those of the results folder ``run`` and
+    regenerate everything in ``dest`` (tables and figures). ``dest`` must be new, empty or a leaderboard
+    folder (it has a ``results.csv``); only rows, tables and figures are removed from it."""
+    import shutil
+
+    from gcbench import plots
+
+    run, dest = Path(run), Path(dest)
+    if not (run / "results.csv").is_file():
+        raise GCBenchError(f"no results.csv in {run}")
+    plots.read_inputs(run)  # malformed rows, NAS files or logs are an error before anything is touched
+    if dest.exists() and not dest.is_dir():
+        raise GCBenchError(f"{dest} is not a folder")
+    if dest.exists() and any(dest.iterdir()) and not (dest / "results.csv").is_file():
+        raise GCBenchError(f"{dest} is not empty and has no results.csv: not a leaderboard folder, left alone")
+    if dest.resolve() == run.resolve():
+        raise GCBenchError("publish: the run folder and the destination are the same")
+    dest.mkdir(parents=True, exist_ok=True)
+    for p in list(dest.glob("*.csv")) + list(dest.glob("*.md")):
+        p.unlink()
+    for sub, pattern in (("nas", "*.csv"), ("logs", "*.csv"), (FIGURES_DIR, "*.png"), (FIGURES_DIR, "*.svg"),
+                         (FIGURES_DIR, "*.pdf")):
+        for p in (dest / sub).glob(pattern):
+            p.unlink()
+    shutil.copyfile(run / "results.csv", dest / "results.csv")
+    for sub in ROW_DIRS:
+        for p in sorted((run / sub).glob("*.csv")):
+            (dest / sub).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(p, dest / sub / p.name)
+    return build_folder(dest, dest, echo=echo)
+
+
+@dataclass
+class CheckReport:
+    problems: list[str]
+    notes: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _failed_lines(df: pd.DataFrame, where: str) -> list[str]:
+    prep = _prepare(df)
+    out = []
+    for f in _failed_cells(prep.runs):
+        r = f" r={f['ratio']}" if f["ratio"] else ""
+        out.append(f"{where}: failed row(s) {f['dataset']}/{f['arch']}/{f['method']}{r} seed(s) {f['seeds']}: "
+                   f"{f['error']}")
+    return out
+
+
+def check_folder(folder: str | Path, *, against: str | Path | None = None, tol: float = DEFAULT_TOL,
+                 nas_tol: float = DEFAULT_NAS_TOL, z: float = DEFAULT_Z, strict_figures: bool = False
+                 ) -> CheckReport:
+    """Check a leaderboard folder (see the section comment above).
+
+    Problems: a failed row; a generated table missing, different from what the rows produce, or left over
+    (a file the rows do not produce); a figure missing or left over (by name; with ``strict_figures`` the
+    SVG bytes too). With ``against`` (a results folder of a fresh run of the same suite) also: a failed row
+    in the run, a cell (dataset, arch, method, ratio) or NAS study present on one side only or with another
+    seed/configuration count, a cell mean further away than ``max(tol, z * SE)`` points (``SE`` =
+    ``sqrt((sd_committed**2 + sd_run**2) / n_seeds)``, the standard error of the difference of two means over
+    the cell's seeds: cells whose seeds scatter widely are not flagged for a move their own spread explains;
+    ``z=0`` is the plain ``tol`` rule), a NAS rank correlation more than ``nas_tol`` away or a NAS study's
+    mean condensed/full test score over the configurations more than ``tol`` points away.
+    """
+    import tempfile
+
+    from gcbench import plots
+
+    folder = Path(folder)
+    problems: list[str] = []
+    notes: list[str] = []
+    if not folder.is_dir():
+        raise GCBenchError(f"leaderboard folder not found: {folder}")
+    inputs = plots.read_inputs(folder)
+    if inputs.results is None:
+        raise GCBenchError(f"no results.csv in {folder}")
+    problems += _failed_lines(inputs.results, str(folder / "results.csv"))
+    p = plots.plan(inputs)
+    figure_names = [f"{FIGURES_DIR}/{f.name}" for f in p.figures]
+    expected = report_files(inputs.results, inputs.nas, figure_names)
+    for name, text in expected.items():
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{path}: missing (the rows produce it)")
+        elif path.read_bytes() != text.encode("utf-8"):
+            problems.append(f"{path}: differs from what the committed rows produce")
+    want_figs = set(p.names())
+    have_figs = {q.name for q in (folder / FIGURES_DIR).glob("*") if q.is_file() and not q.name.startswith(".")}
+    for name in sorted(want_figs - have_figs):
+        problems.append(f"{folder / FIGURES_DIR / name}: missing (the rows produce it)")
+    for name in sorted(have_figs - want_figs):
+        problems.append(f"{folder / FIGURES_DIR / name}: not produced by the rows (stale)")
+    if strict_figures and want_figs <= have_figs:
+        with tempfile.TemporaryDirectory() as tmp:
+            for f in p.figures:
+                (svg,) = plots.render(f, Path(tmp), ("svg",))
+                if svg.read_bytes() != (folder / FIGURES_DIR / svg.name).read_bytes():
+                    problems.append(f"{folder / FIGURES_DIR / svg.name}: differs from the regenerated figure")
+    allowed = set(expected) | {"results.csv"}
+    for q in sorted(folder.rglob("*")):
+        rel = q.relative_to(folder)
+        if not q.is_file() or any(part.startswith(".") for part in rel.parts):
+            continue
+        top = rel.parts[0]
+        if len(rel.parts) == 1 and rel.name in allowed:
+            continue
+        if len(rel.parts) == 2 and top in ROW_DIRS and rel.suffix == ".csv":
+            continue
+        if len(rel.parts) == 2 and top == FIGURES_DIR:
+            continue  # checked above
+        problems.append(f"{q}: not produced by the rows and not a row file (stale or stray)")
+    notes.append(f"{folder}: {len(expected)} table file(s) and {len(want_figs)} figure file(s) checked against "
+                 f"{len(inputs.results)} row(s)" + (f" and {len(inputs.nas)} NAS row(s)" if inputs.nas is not None
+                                                    else ""))
+    if against is not None:
+        run = plots.read_inputs(against)
+        if run.results is None:
+            raise GCBenchError(f"no results.csv in {against}")
+        problems += _failed_lines(run.results, f"{Path(against) / 'results.csv'}")
+        _compare_results(inputs.results, run.results, tol, z, problems, notes)
+        _compare_nas(inputs.nas, run.nas, tol, nas_tol, problems, notes)
+    return CheckReport(problems, notes)
+
+
+def _cell_name(key: tuple) -> str:
+    ds, arch, method, ratio = key
+    return f"{ds}/{arch}/{method}" + (f" r={ratio}" if ratio else "")
+
+
+def _compare_results(old: pd.DataFrame, new: pd.DataFrame, tol: float, z: float, problems: list[str],
+                     notes: list[str]) -> None:
+    def cells(df: pd.DataFrame) -> dict[tuple, tuple[float, float, int]]:
+        s = _summary(_prepare(df))
+        return {(r["dataset"], r["arch"], r["method"], "" if math.isnan(r["ratio"]) else _fmt_ratio(r["ratio"])):
+                (float(r["mean"]), float(r["std"]), int(r["n_seeds"])) for r in s.to_dict("records")}
+
+    a, b = cells(old), cells(new)
+    worst: tuple[float, tuple] | None = None
+    relaxed = 0
+    for key in sorted(set(a) | set(b), key=lambda k: (_natural_key(k[0]), _arch_key(k[1]), _method_key(k[2]), k[3])):
+        if key not in b:
+            problems.append(f"cell {_cell_name(key)}: in the committed rows, not produced by the run")
+            continue
+        if key not in a:
+            problems.append(f"cell {_cell_name(key)}: produced by the run, not in the committed rows "
+                            "(regenerate the leaderboard)")
+            continue
+        (ma, sa, na), (mb, sb, nb) = a[key], b[key]
+        if na != nb:
+            problems.append(f"cell {_cell_name(key)}: {nb} ok seed(s) in the run, {na} committed")
+            continue
+        if math.isnan(ma) or math.isnan(mb):
+            continue
+        diff = mb - ma
+        if worst is None or abs(diff) > abs(worst[0]):
+            worst = (diff, key)
+        se = math.sqrt(((0.0 if math.isnan(sa) else sa) ** 2 + (0.0 if math.isnan(sb) else sb) ** 2) / na)
+        allowed = max(tol, z * se)
+        if abs(diff) > allowed:
+            problems.append(f"cell {_cell_name(key)}: mean test score {mb:.2f} in the run vs {ma:.2f} committed "
+                            f"(difference {diff:+.2f} points; allowed {allowed:.2f} = max({tol:g}, {z:g} x standard "
+                            f"error {se:.2f}))")
+        elif abs(diff) > tol:
+            relaxed += 1
+    if worst is not None:
+        notes.append(f"{len(set(a) & set(b))} cell mean(s) compared with the run; largest difference "
+                     f"{worst[0]:+.2f} points ({_cell_name(worst[1])}); tolerance {tol:g} points or {z:g} standard "
+                     f"errors of the difference, whichever is larger"
+                     + (f" ({relaxed} cell(s) beyond {tol:g} points but within {z:g} standard errors)" if relaxed
+                        else ""))
+    def hashes(df: pd.DataFrame) -> set[tuple[str, str, str]]:
+        col = df["config_hash"] if "config_hash" in df.columns else [""] * len(df)
+        return {(str(m), str(d), str(h)) for m, d, h in zip(df["method"], df["dataset"], col)}
+
+    changed = sorted({(m, d) for m, d, _ in hashes(old) ^ hashes(new)})
+    if changed:
+        notes.append("config hash differs between the committed rows and the run for: "
+                     + ", ".join(f"{m} on {d}" for m, d in changed)
+                     + " (a method or evaluation setting changed; numbers were compared all the same)")
+
+
+def _compare_nas(old: pd.DataFrame | None, new: pd.DataFrame | None, tol: float, nas_tol: float,
+                 problems: list[str], notes: list[str]) -> None:
+    from gcbench.nas import nas_summary
+
+    if old is None and new is None:
+        return
+
+    def studies(df: pd.DataFrame | None) -> dict[tuple, dict[str, Any]]:
+        if df is None or df.empty:
+            return {}
+        s = nas_summary(df)
+        means = df.groupby(["dataset", "ratio", "method", "seed"])[["cond_test", "full_test"]].mean()
+        out = {}
+        for r in s.to_dict("records"):
+            key = (r["dataset"], _fmt_ratio(r["ratio"]), r["method"], int(r["seed"]))
+            m = means.loc[(r["dataset"], r["ratio"], r["method"], r["seed"])]
+            out[key] = {**r, "mean_cond_test": 100.0 * float(m["cond_test"]),
+                        "mean_full_test": 100.0 * float(m["full_test"])}
+        return out
+
+    a, b = studies(old), studies(new)
+    worst = 0.0
+    for key in sorted(set(a) | set(b), key=lambda k: (_natural_key(k[0]), k[1], _method_key(k[2]), k[3])):
+        name = f"NAS {key[2]} on {key[0]} r={key[1]} seed {key[3]}"
+        if key not in b:
+            problems.append(f"{name}: committed, not produced by the run")
+            continue
+        if key not in a:
+            problems.append(f"{name}: produced by the run, not committed (regenerate the leaderboard)")
+            continue
+        sa, sb = a[key], b[key]
+        if sa["n_configs"] != sb["n_configs"] or sa["epochs"] != sb["epochs"]:
+            problems.append(f"{name}: {sb['n_configs']} configurations x {sb['epochs']} epochs in the run, "
+                            f"{sa['n_configs']} x {sa['epochs']} committed")
+            continue
+        for stat in ("spearman", "kendall"):
+            va, vb = float(sa[stat]), float(sb[stat])
+            if math.isnan(va) != math.isnan(vb) or (not math.isnan(va) and abs(vb - va) > nas_tol):
+                problems.append(f"{name}: {stat} {vb:.3f} in the run vs {va:.3f} committed (tolerance {nas_tol:g})")
+            elif not math.isnan(va):
+                worst = max(worst, abs(vb - va))
+        for stat in ("mean_cond_test", "mean_full_test"):
+            va, vb = sa[stat], sb[stat]
+            if abs(vb - va) > tol:
+                problems.append(f"{name}: {stat.replace('_', ' ')} over the configurations {vb:.2f} in the run vs "
+                                f"{va:.2f} committed (tolerance {tol:g} points)")
+        if sa["chosen_id"] != sb["chosen_id"]:
+            notes.append(f"{name}: the run chose configuration {sb['chosen_id']} ({sb['chosen_config']}), the "
+                         f"committed rows {sa['chosen_id']} ({sa['chosen_config']})")
+    if set(a) & set(b):
+        notes.append(f"{len(set(a) & set(b))} NAS stud(ies) compared with the run; largest rank-correlation "
+                     f"difference {worst:.3f} (tolerance {nas_tol:g})")

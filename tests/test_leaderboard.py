@@ -333,3 +333,194 @@ def test_empty_results(tmp_path):
     assert format_console(df) == "no results\n"
     paths = write_leaderboard(df, tmp_path)
     assert [p.name for p in paths] == ["summary.csv", "README.md"]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Cross-architecture tables, the full report, and leaderboard folders (publish / check)
+
+
+def cross_rows():
+    return [
+        row("gcond", 0.5, 0, 0.80),
+        row("gcond", 0.5, 1, 0.82),
+        row("gcond", 0.5, 0, 0.70, arch="sgc"),
+        row("gcond", 0.5, 1, 0.74, arch="sgc"),
+        row("random", 0.5, 0, 0.79),
+        row("random", 0.5, 1, 0.83),
+        row("random", 0.5, 0, 0.75, arch="sgc"),  # one seed only
+        row("whole", None, 0, 0.90),
+        row("whole", None, 1, 0.92),
+        row("whole", None, 0, 0.88, arch="sgc"),
+        row("whole", None, 1, 0.88, arch="sgc"),
+        row("gcond", 0.25, 0, 0.70),  # gcn only at 0.25: no cross-architecture table there
+    ]
+
+
+def test_cross_arch_tables_exact_markdown_and_csv(tmp_path):
+    from gcbench.leaderboard import cross_arch_markdown, cross_arch_tables, write_report
+
+    tables = cross_arch_tables(pd.DataFrame(cross_rows()))
+    assert list(tables) == [("cora", 0.5)]
+    t = tables[("cora", 0.5)]
+    assert t.attrs["archs"] == ["gcn", "sgc"] and list(t.index) == ["gcond", "random", "whole"]
+    assert cross_arch_markdown(t).splitlines() == [
+        "### cora, r=0.5 (70 nodes, 2.6%) — by evaluation architecture (accuracy, mean ± std over up to 2 seeds, "
+        "(n=k) where fewer; std across condensation+evaluation seeds)",
+        "",
+        "| method | gcn | sgc | avg |",
+        "|:---|---:|---:|---:|",
+        "| gcond | **81.00 ± 1.41** | 72.00 ± 2.83 | 76.50 |",
+        "| random | **81.00 ± 2.83** | **75.00 ± 0.00** (n=1) | **78.00** |",
+        "| whole | 91.00 ± 1.41 | 88.00 ± 0.00 | 89.50 |",
+    ]
+    paths = write_report(pd.DataFrame(cross_rows()), tmp_path)
+    assert [p.name for p in paths] == ["summary.csv", "cora.csv", "cora.md", "cross_arch.csv", "cross_arch.md",
+                                       "README.md"]
+    assert (tmp_path / "cross_arch.csv").read_text().splitlines() == [
+        "dataset,ratio,n_syn_nodes,method,arch,metric,mean,std,n_seeds",
+        "cora,0.5,70,gcond,gcn,accuracy,81.0000,1.4142,2",
+        "cora,0.5,70,gcond,sgc,accuracy,72.0000,2.8284,2",
+        "cora,0.5,70,random,gcn,accuracy,81.0000,2.8284,2",
+        "cora,0.5,70,random,sgc,accuracy,75.0000,0.0000,1",
+        "cora,0.5,,whole,gcn,accuracy,91.0000,1.4142,2",
+        "cora,0.5,,whole,sgc,accuracy,88.0000,0.0000,2",
+    ]
+    readme = (tmp_path / "README.md").read_text()
+    assert "| cora | r=0.5 (70 nodes, 2.6%) | gcn, sgc | 2 |" in readme
+    assert "Devices: `cpu`.\nVersions: `torch=2`." in readme
+    # the same rows in another order give the same bytes
+    again = write_report(pd.DataFrame(cross_rows()[::-1]), tmp_path / "again")
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]
+
+
+def test_write_report_nas_tables():
+    from gcbench.leaderboard import report_files
+    from gcbench.nas import SPACE, full_space
+
+    space = full_space()
+    nas = pd.DataFrame([{"method": "gcond", "dataset": "cora", "ratio": 0.5, "seed": 0, "config_id": i,
+                         **{f: space[i][f] for f in SPACE}, "epochs": 50, "eval_every": 5,
+                         "cond_val": cv, "cond_test": cv, "full_val": fv, "full_test": fv, "metric": "accuracy"}
+                        for i, (cv, fv) in enumerate([(0.5, 0.6), (0.9, 0.75), (0.7, 0.8), (0.8, 0.85)])])
+    files = report_files(pd.DataFrame(cross_rows()), nas)
+    assert files["nas.csv"].splitlines()[1].startswith("cora,0.5,gcond,0,4,50,accuracy,0.4000,0.3333,")
+    assert "| gcond | 0 | 0.400 | 0.333 | 75.00 | 85.00 | 10.00 | 3 |" in files["nas.md"]
+    assert "## NAS" in files["README.md"] and "[nas.md](nas.md)" in files["README.md"]
+
+
+def results_folder(path, rows):
+    from gcbench.results import COLUMNS
+
+    path.mkdir(parents=True)
+    pd.DataFrame(rows, columns=COLUMNS).to_csv(path / "results.csv", index=False)
+    return path
+
+
+def shifted(rows, points):
+    return [{**r, "test_score": r["test_score"] + points / 100.0} if r["status"] == "ok" else r for r in rows]
+
+
+def test_publish_then_check_passes_and_one_changed_number_fails(tmp_path, capsys):
+    from gcbench import cli
+    from gcbench.leaderboard import check_folder, publish
+
+    run = results_folder(tmp_path / "run", cross_rows())
+    dest = tmp_path / "lb"
+    written, skipped = publish(run, dest)
+    names = sorted(p.relative_to(dest).as_posix() for p in written)
+    assert "cross_arch.md" in names and "figures/cross_arch__cora__r0.5.svg" in names
+    assert "figures/score_vs_ratio__cora__gcn.png" in names and dict(skipped)["nas"].startswith("no NAS")
+    readme = (dest / "README.md").read_text()
+    stem = "figures/cross_arch__cora__r0.5"  # a figure name with a dot keeps it
+    assert f"* [cross_arch__cora__r0.5]({stem}.png) ([svg]({stem}.svg))" in readme
+    report = check_folder(dest)
+    assert report.ok, report.problems
+    assert cli.main(["leaderboard", str(dest), "--check"]) == 0
+
+    # change one committed number: the tables no longer match the rows
+    text = (dest / "results.csv").read_text()
+    (dest / "results.csv").write_text(text.replace("0.74,", "0.76,", 1))
+    report = check_folder(dest)
+    assert not report.ok
+    assert any("summary.csv: differs from what the committed rows produce" in p for p in report.problems)
+    assert any("cora.md: differs" in p for p in report.problems)
+    assert cli.main(["leaderboard", str(dest), "--check"]) == 1
+    assert "gcbench check: failed" in capsys.readouterr().err
+    (dest / "results.csv").write_text(text)
+    assert check_folder(dest).ok
+
+    # a stray or stale file, a missing figure
+    (dest / "old.md").write_text("x")
+    (dest / "figures" / "cost_quality__cora__gcn.png").unlink()
+    problems = check_folder(dest).problems
+    assert any("old.md: not produced by the rows" in p for p in problems)
+    assert any("cost_quality__cora__gcn.png: missing" in p for p in problems)
+
+
+def test_check_against_a_fresh_run_with_tolerance(tmp_path):
+    from gcbench.leaderboard import check_folder, publish
+
+    rows = cross_rows()
+    dest = tmp_path / "lb"
+    publish(results_folder(tmp_path / "run", rows), dest)
+    close = results_folder(tmp_path / "close", shifted(rows, 2.9))
+    report = check_folder(dest, against=close, tol=3.0)
+    assert report.ok, report.problems
+    assert any("largest difference +2.90 points" in n for n in report.notes)
+
+    far = results_folder(tmp_path / "far", shifted(rows, 3.5))
+    problems = check_folder(dest, against=far, tol=3.0, z=0.0).problems
+    assert "cell cora/gcn/gcond r=0.5: mean test score 84.50 in the run vs 81.00 committed (difference +3.50 " \
+           "points; allowed 3.00 = max(3, 0 x standard error 1.41))" in problems
+    assert check_folder(dest, against=far, tol=4.0, z=0.0).ok
+    # with the default z = 3 a cell may move by 3 standard errors of the difference of the two means:
+    # gcond/gcn (sd 1.41 both sides, 2 seeds) -> SE = sqrt((2 + 2) / 2) = 1.41 -> allowed 4.24, so +3.5 passes,
+    # and the cells with sd 0 (whole/sgc) or one seed (random/sgc) keep the 3-point rule and fail
+    problems = check_folder(dest, against=far).problems
+    assert not any("cora/gcn/gcond r=0.5" in p for p in problems)
+    assert any(p.startswith("cell cora/sgc/whole: mean test score 91.50 in the run vs 88.00") for p in problems)
+    assert any(p.startswith("cell cora/sgc/random r=0.5: mean test score 78.50") for p in problems)
+    farther = results_folder(tmp_path / "farther", shifted(rows, 4.5))
+    assert any("cora/gcn/gcond r=0.5: mean test score 85.50" in p and "allowed 4.24" in p
+               for p in check_folder(dest, against=farther).problems)
+
+    fewer = results_folder(tmp_path / "fewer", [r for r in rows if not (r["method"] == "random" and r["seed"] == 1)])
+    problems = check_folder(dest, against=fewer).problems
+    assert "cell cora/gcn/random r=0.5: 1 ok seed(s) in the run, 2 committed" in problems
+    extra = results_folder(tmp_path / "extra", rows + [row("srgm", 0.5, 0, 0.8)])
+    problems = check_folder(dest, against=extra).problems
+    assert any(p.startswith("cell cora/gcn/srgm r=0.5: produced by the run, not in the committed rows")
+               for p in problems)
+    failed = results_folder(tmp_path / "failed", rows + [row("gcond", 0.25, 1, None, status="failed", error="oom")])
+    problems = check_folder(dest, against=failed).problems
+    assert any("failed row(s) cora/gcn/gcond r=0.25 seed(s) 1: oom" in p for p in problems)
+
+
+def test_check_fails_on_committed_failed_rows_and_bad_folders(tmp_path, capsys):
+    from gcbench import cli
+    from gcbench.leaderboard import check_folder, publish
+
+    dest = tmp_path / "lb"
+    publish(results_folder(tmp_path / "run", cross_rows() + [row("kcenter", 0.5, 0, None, status="failed",
+                                                                  error="boom")]), dest)
+    problems = check_folder(dest).problems
+    assert len(problems) == 1 and "failed row(s) cora/gcn/kcenter r=0.5 seed(s) 0: boom" in problems[0]
+    assert cli.main(["leaderboard", str(tmp_path / "nope"), "--check"]) == 2
+    assert "leaderboard folder not found" in capsys.readouterr().err
+    assert cli.main(["leaderboard", str(dest), "--against", str(dest)]) == 2  # --against needs --check
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine")
+    with pytest.raises(GCBenchError, match="not a leaderboard folder"):
+        publish(tmp_path / "run", other)
+    assert (other / "keep.txt").read_text() == "mine"
+    with pytest.raises(GCBenchError, match="is not a folder"):
+        publish(tmp_path / "run", other / "keep.txt")
+    # malformed rows in the run: an error before the destination is touched
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "results.csv").write_text("method,dataset\nrandom,cora\n")
+    before = sorted(p.name for p in dest.rglob("*"))
+    with pytest.raises(GCBenchError, match="malformed"):
+        publish(bad, dest)
+    assert sorted(p.name for p in dest.rglob("*")) == before

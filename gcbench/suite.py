@@ -1,0 +1,355 @@
+"""Benchmark suites as files: ``leaderboards/suites/<name>.yaml``.
+
+A suite names what to run: method variants (with options), datasets, ratios, evaluation architectures,
+seeds, the evaluation overrides every grid shares, and optionally NAS studies on the condensed graphs::
+
+    name: ci
+    description: what the suite is for
+    methods:                          # spec strings, or {name: gcond, options: {epochs: 60}}
+      - random
+      - gcond:epochs=60:val_every=30
+    datasets: [synthetic-ecommerce, cora]
+    ratios: [0.25, 0.5]
+    archs: [gcn]
+    seeds: [0, 1]                     # a list, or a string such as "0-9" or "0,1,2"
+    eval: {epochs: 300}               # evaluation protocol overrides (optional, shared by all grids)
+    data_root: ../../../shared/data   # optional, relative to this file; --data-root / $GCBENCH_DATA win
+    device: cpu                       # optional; --device wins
+    grids:                            # optional: several grids; a key a grid leaves out comes from the top
+      - name: main
+      - name: cross-arch
+        datasets: [cora]
+        ratios: [0.5]
+        archs: [mlp, gcn, sgc, sage, gat, cheb, appnp]
+    nas:                              # optional NAS studies (see gcbench/nas.py)
+      - {methods: [random, gcond:epochs=60:val_every=30], dataset: cora, ratio: 0.5, seed: 0,
+         configs: 48, epochs: 100}
+
+Without ``grids`` the top-level keys form one grid. All grids write into the same ``results.csv``; a cell
+that two grids share is computed once (the runner skips done rows and reuses ``OUT/condensed/``), so a
+cross-architecture grid that overlaps the main grid only adds the evaluations it needs.
+
+Everything is validated by :func:`load_suite` before anything runs: a missing file, a key that is not
+known, an unknown method, dataset or architecture, a bad ratio or seed raise :class:`GCBenchError` (one
+line, exit code 2 on the command line).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gcbench.errors import GCBenchError
+from gcbench.spec import canonical, format_value, parse_spec, split_list
+
+TOP_KEYS = ("name", "description", "methods", "datasets", "ratios", "archs", "seeds", "eval", "data_root",
+            "device", "grids", "nas")
+GRID_KEYS = ("name", "methods", "datasets", "ratios", "archs", "seeds")
+NAS_KEYS = ("method", "methods", "dataset", "ratio", "seed", "configs", "epochs", "eval_every")
+
+
+@dataclass
+class SuiteGrid:
+    name: str
+    methods: list[str]
+    datasets: list[str]
+    ratios: list[float]
+    archs: list[str]
+    seeds: list[int]
+
+
+@dataclass
+class NASStudy:
+    method: str
+    dataset: str
+    ratio: float
+    seed: int = 0
+    configs: int | None = None
+    epochs: int | None = None
+    eval_every: int | None = None
+
+
+@dataclass
+class Suite:
+    name: str
+    path: Path | None
+    description: str = ""
+    grids: list[SuiteGrid] = field(default_factory=list)
+    eval: dict[str, Any] = field(default_factory=dict)
+    nas: list[NASStudy] = field(default_factory=list)
+    data_root: Path | None = None
+    device: str | None = None
+
+    def runner_grids(self) -> list[tuple[str, Any]]:
+        """``(name, gcbench.runner.Grid)`` per grid, validated (unknown methods etc. raise here)."""
+        from gcbench.runner import Grid
+
+        out = []
+        for g in self.grids:
+            grid = Grid(methods=list(g.methods), datasets=list(g.datasets), ratios=list(g.ratios),
+                        archs=list(g.archs), seeds=list(g.seeds), eval_overrides=dict(self.eval))
+            try:
+                grid.validate()
+            except GCBenchError as exc:
+                raise GCBenchError(f"{self._where()}grid {g.name!r}: {exc}") from None
+            out.append((g.name, grid))
+        return out
+
+    def validate(self) -> None:
+        """Check every grid and NAS study against the registries (methods, datasets, archs)."""
+        from gcbench.condensers.base import MethodSpec
+        from gcbench.data import check_dataset_spec
+
+        self.runner_grids()
+        for i, study in enumerate(self.nas):
+            where = f"{self._where()}nas[{i}]"
+            try:
+                spec = MethodSpec(study.method)
+                check_dataset_spec(study.dataset)
+            except GCBenchError as exc:
+                raise GCBenchError(f"{where}: {exc}") from None
+            if spec.cls.ratio_free:
+                raise GCBenchError(f"{where}: {spec.label!r} is the whole-graph reference; NAS needs a condensed graph")
+
+    def _where(self) -> str:
+        return f"suite {self.path or self.name}: "
+
+
+def _fail(where: str, msg: str) -> GCBenchError:
+    return GCBenchError(f"{where}: {msg}")
+
+
+def _method_list(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        items: list[Any] = split_list(value)
+    elif isinstance(value, list):
+        items = value
+    else:
+        raise _fail(where, f"'methods' must be a list, got {type(value).__name__}")
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            name, opts = parse_spec(item, "method")
+        elif isinstance(item, dict) and "name" in item:
+            extra = set(item) - {"name", "options"}
+            if extra:
+                raise _fail(where, f"method entry {item!r} has unknown key(s) {', '.join(sorted(map(str, extra)))};"
+                                   " known: name, options")
+            opts = item.get("options") or {}
+            if not isinstance(opts, dict):
+                raise _fail(where, f"method {item['name']!r}: 'options' must be a mapping")
+            name, typed = parse_spec(str(item["name"]), "method")
+            opts = {**typed, **{str(k): v for k, v in opts.items()}}
+        elif isinstance(item, dict) and len(item) == 1:  # {gcond: {epochs: 60}}
+            (raw, opts), = item.items()
+            opts = opts or {}
+            if not isinstance(opts, dict):
+                raise _fail(where, f"method {raw!r}: options must be a mapping")
+            name, typed = parse_spec(str(raw), "method")
+            opts = {**typed, **{str(k): v for k, v in opts.items()}}
+        else:
+            raise _fail(where, f"bad method entry {item!r}: expected 'name:key=value' or {{name: ..., options: ...}}")
+        for k, v in opts.items():
+            if isinstance(v, (dict, list)):
+                raise _fail(where, f"method {name!r}: option {k!r} must be a scalar")
+        # round-trip through the canonical spec so the label is exactly what the runner will use
+        out.append(canonical(name, {k: v for k, v in opts.items()}) if opts else name)
+    if not out:
+        raise _fail(where, "'methods' is empty")
+    return out
+
+
+def _str_list(value: Any, key: str, where: str) -> list[str]:
+    if isinstance(value, str):
+        items = split_list(value)
+    elif isinstance(value, list) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                                         for v in value):
+        items = [str(v).strip() for v in value]
+    else:
+        raise _fail(where, f"{key!r} must be a list of names, got {value!r}")
+    if not items:
+        raise _fail(where, f"{key!r} is empty")
+    return items
+
+
+def _ratios(value: Any, where: str) -> list[float]:
+    items = split_list(value) if isinstance(value, str) else value
+    if not isinstance(items, list) or not items:
+        raise _fail(where, f"'ratios' must be a non-empty list of numbers, got {value!r}")
+    out = []
+    for v in items:
+        if isinstance(v, bool):
+            raise _fail(where, f"bad ratio {v!r}: not a number")
+        try:
+            out.append(float(v))
+        except (TypeError, ValueError):
+            raise _fail(where, f"bad ratio {v!r}: not a number") from None
+    return out
+
+
+def _seed_list(value: Any, where: str) -> list[int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, str):
+        from gcbench.cli import _seeds
+
+        try:
+            out = _seeds(value)
+        except GCBenchError as exc:
+            raise _fail(where, str(exc)) from None
+    elif isinstance(value, list):
+        out = []
+        for v in value:
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise _fail(where, f"bad seed {v!r}: expected an integer")
+            out.append(v)
+    else:
+        raise _fail(where, f"'seeds' must be a list of integers or a range like 0-9, got {value!r}")
+    if not out:
+        raise _fail(where, "'seeds' is empty")
+    return out
+
+
+def _grid(data: dict[str, Any], top: dict[str, Any], name: str, where: str) -> SuiteGrid:
+    merged = {k: data.get(k, top.get(k)) for k in GRID_KEYS if k != "name"}
+    for key in ("methods", "datasets", "ratios", "archs", "seeds"):
+        if merged[key] is None:
+            raise _fail(where, f"no {key!r} (neither in the grid nor at the top level)")
+    return SuiteGrid(
+        name=name,
+        methods=_method_list(merged["methods"], where),
+        datasets=_str_list(merged["datasets"], "datasets", where),
+        ratios=_ratios(merged["ratios"], where),
+        archs=[a.lower() for a in _str_list(merged["archs"], "archs", where)],
+        seeds=_seed_list(merged["seeds"], where),
+    )
+
+
+def _int_option(value: Any, key: str, where: str, minimum: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _fail(where, f"{key!r} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _nas(entries: Any, where: str) -> list[NASStudy]:
+    if not isinstance(entries, list):
+        raise _fail(where, "'nas' must be a list of studies")
+    out = []
+    for i, entry in enumerate(entries):
+        w = f"{where} nas[{i}]"
+        if not isinstance(entry, dict):
+            raise _fail(w, f"expected a mapping, got {entry!r}")
+        unknown = sorted(set(map(str, entry)) - set(NAS_KEYS))
+        if unknown:
+            raise _fail(w, f"unknown key(s) {', '.join(map(repr, unknown))}; known: {', '.join(NAS_KEYS)}")
+        if ("method" in entry) == ("methods" in entry):
+            raise _fail(w, "give exactly one of 'method' or 'methods'")
+        methods = _method_list([entry["method"]] if "method" in entry else entry["methods"], w)
+        if "dataset" not in entry or "ratio" not in entry:
+            raise _fail(w, "'dataset' and 'ratio' are required")
+        dataset = str(entry["dataset"]).strip()
+        (ratio,) = _ratios([entry["ratio"]], w)
+        seed = _int_option(entry.get("seed", 0), "seed", w, 0)
+        for m in methods:
+            out.append(NASStudy(
+                method=m, dataset=dataset, ratio=ratio, seed=int(seed or 0),
+                configs=_int_option(entry.get("configs"), "configs", w, 2),
+                epochs=_int_option(entry.get("epochs"), "epochs", w, 1),
+                eval_every=_int_option(entry.get("eval_every"), "eval_every", w, 1),
+            ))
+    return out
+
+
+def parse_suite(data: Any, name: str = "suite", path: Path | None = None) -> Suite:
+    """A suite from its parsed YAML mapping (structure checks only; :meth:`Suite.validate` does the rest)."""
+    where = f"suite {path or name}"
+    if not isinstance(data, dict):
+        raise _fail(where, "expected a mapping at the top level")
+    unknown = sorted(set(map(str, data)) - set(TOP_KEYS))
+    if unknown:
+        raise _fail(where, f"unknown key(s) {', '.join(map(repr, unknown))}; known: {', '.join(TOP_KEYS)}")
+    suite_name = str(data.get("name") or name)
+    ev = data.get("eval") or {}
+    if not isinstance(ev, dict):
+        raise _fail(where, "'eval' must be a mapping of evaluation options")
+    for k, v in ev.items():
+        if isinstance(v, (dict, list)):
+            raise _fail(where, f"eval option {k!r} must be a scalar")
+    grids_data = data.get("grids")
+    grids: list[SuiteGrid] = []
+    if grids_data is None:
+        grids.append(_grid({}, data, suite_name, where))
+    else:
+        if not isinstance(grids_data, list) or not grids_data:
+            raise _fail(where, "'grids' must be a non-empty list")
+        names = set()
+        for i, g in enumerate(grids_data):
+            if not isinstance(g, dict):
+                raise _fail(where, f"grids[{i}] must be a mapping")
+            gname = str(g.get("name") or f"grid{i}")
+            w = f"{where} grid {gname!r}"
+            bad = sorted(set(map(str, g)) - set(GRID_KEYS))
+            if bad:
+                raise _fail(w, f"unknown key(s) {', '.join(map(repr, bad))}; known: {', '.join(GRID_KEYS)}")
+            if gname in names:
+                raise _fail(where, f"two grids are named {gname!r}")
+            names.add(gname)
+            grids.append(_grid(g, data, gname, w))
+    data_root = data.get("data_root")
+    if data_root is not None:
+        data_root = Path(os.path.expanduser(str(data_root)))
+        if not data_root.is_absolute() and path is not None:
+            data_root = (path.parent / data_root)
+    device = data.get("device")
+    return Suite(
+        name=suite_name, path=path, description=str(data.get("description") or "").strip(), grids=grids,
+        eval={str(k): v for k, v in ev.items()}, nas=_nas(data.get("nas") or [], where),
+        data_root=data_root, device=None if device is None else str(device),
+    )
+
+
+def find_suite(ref: str | os.PathLike) -> Path:
+    """A suite path as given, or a bare name looked up as ``leaderboards/suites/<name>.yaml``."""
+    p = Path(ref)
+    if p.is_file():
+        return p
+    if p.suffix not in (".yaml", ".yml") and len(p.parts) == 1:
+        cand = Path("leaderboards") / "suites" / f"{p}.yaml"
+        if cand.is_file():
+            return cand
+    raise GCBenchError(f"suite file not found: {ref}")
+
+
+def load_suite(ref: str | os.PathLike, validate: bool = True) -> Suite:
+    """Read, parse and (by default) validate a suite file (see the module docstring)."""
+    path = find_suite(ref)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GCBenchError(f"cannot read suite {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise GCBenchError(f"suite {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    suite = parse_suite(data, path.stem, path)
+    if validate:
+        suite.validate()
+    return suite
+
+
+def describe(suite: Suite) -> str:
+    """A few lines saying what the suite will run (for the console)."""
+    lines = [f"suite {suite.name}" + (f" ({suite.path})" if suite.path else "")]
+    for g in suite.grids:
+        lines.append(
+            f"  grid {g.name}: {len(g.methods)} method(s) x {len(g.datasets)} dataset(s) x {len(g.ratios)} "
+            f"ratio(s) x {len(g.archs)} arch(s) x {len(g.seeds)} seed(s)")
+    if suite.eval:
+        lines.append("  eval: " + ", ".join(f"{k}={format_value(v)}" for k, v in sorted(suite.eval.items())))
+    if suite.nas:
+        lines.append(f"  nas: {len(suite.nas)} study(ies)")
+    return "\n".join(lines)

@@ -1,0 +1,161 @@
+"""The plot gallery on hand-made rows: which figures the data allows, skip reasons, files, determinism."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from gcbench import cli
+from gcbench.nas import SPACE, full_space
+from gcbench.plots import Inputs, plan, plot_all, render
+from gcbench.results import COLUMNS
+
+N = 2708
+
+
+def row(method, ratio, seed, score, *, arch="gcn", dataset="cora", condense_s=1.0, status="ok"):
+    return {
+        "method": method, "dataset": dataset, "ratio": "" if method == "whole" else ratio,
+        "n_syn_nodes": N if method == "whole" else int(ratio * 140), "n_syn_edges": 10, "n_nodes": N, "arch": arch,
+        "seed": seed, "val_score": 0.5, "test_score": score if status == "ok" else "", "metric": "accuracy",
+        "condense_s": condense_s, "eval_s": 1.0, "peak_mem_mb": 10.0, "config_hash": "h", "dataset_sha": "s",
+        "device": "cpu", "versions": "v", "status": status, "error": "" if status == "ok" else "boom",
+        "timestamp": f"2024-01-01T00:00:0{seed}",
+    }
+
+
+def results_dir(tmp_path, rows, nas=None, logs=None):
+    d = tmp_path / "res"
+    d.mkdir()
+    pd.DataFrame(rows, columns=COLUMNS).to_csv(d / "results.csv", index=False)
+    if nas is not None:
+        (d / "nas").mkdir()
+        nas.to_csv(d / "nas" / "study.csv", index=False)
+    for name, frame in (logs or {}).items():
+        (d / "logs").mkdir(exist_ok=True)
+        frame.to_csv(d / "logs" / name, index=False)
+    return d
+
+
+def base_rows():
+    rows = []
+    for seed in (0, 1):
+        for q, (a, b) in {0.25: (0.70, 0.60), 0.5: (0.78, 0.72)}.items():
+            rows.append(row("gcond:epochs=60", q, seed, a + 0.01 * seed, condense_s=30.0))
+            rows.append(row("random", q, seed, b - 0.01 * seed, condense_s=0.001))
+        rows.append(row("whole", None, seed, 0.81))
+    return rows
+
+
+def nas_rows():
+    space = full_space()
+    out = []
+    for i in range(6):
+        out.append({"method": "random", "dataset": "cora", "ratio": 0.5, "seed": 0, "config_id": i,
+                    **{f: space[i][f] for f in SPACE}, "epochs": 10, "eval_every": 5, "cond_val": 0.1 * i,
+                    "cond_test": 0.1 * i, "full_val": 0.5 + 0.05 * ((i * 7) % 6), "full_test": 0.5,
+                    "metric": "accuracy"})
+    return pd.DataFrame(out)
+
+
+def test_plan_on_results_only_skips_with_reasons(tmp_path):
+    d = results_dir(tmp_path, base_rows())
+    from gcbench.plots import read_inputs
+
+    p = plan(read_inputs(d))
+    assert [f.name for f in p.figures] == ["score_vs_ratio__cora__gcn", "cost_quality__cora__gcn"]
+    reasons = dict(p.skipped)
+    assert set(reasons) == {"cross_arch", "nas", "convergence", "ablation"}
+    assert "two or more architectures" in reasons["cross_arch"]
+    assert "no NAS results" in reasons["nas"] and "no per-epoch logs" in reasons["convergence"]
+    assert "two or more variants" in reasons["ablation"]
+
+
+def test_every_kind_when_the_data_allows_it(tmp_path):
+    rows = base_rows()
+    rows += [row(m, 0.5, s, 0.6, arch="sgc") for m in ("gcond:epochs=60", "random") for s in (0, 1)]
+    rows += [row("whole", None, s, 0.8, arch="sgc") for s in (0, 1)]
+    rows += [row("gcond:epochs=60:learn_adj=false", q, s, 0.65) for q in (0.25, 0.5) for s in (0, 1)]
+    log = pd.DataFrame({"epoch": [1, 2, 3, 4], "loss": [3.0, 2.0, 1.5, 1.2], "elapsed_s": [1.0, 2.0, 3.0, 4.0],
+                        "val_score": [None, 0.6, None, 0.7]})
+    logs = {f"gcond_epochs=60__cora__r{q}__s{s}__abc123.csv": log for q in (0.25, 0.5) for s in (0, 1)}
+    d = results_dir(tmp_path, rows, nas=nas_rows(), logs=logs)
+    written, skipped = plot_all(d)
+    # sgc was evaluated at one ratio only (a cross-architecture grid): the heatmap shows it, no per-arch plots
+    one = "cora: sgc evaluated at one ratio only (see the cross_arch heatmap)"
+    assert skipped == [("score_vs_ratio", one), ("cost_quality", one)]
+    names = sorted(p.name for p in written)
+    stems = sorted({n.rsplit(".", 1)[0] for n in names})
+    assert stems == sorted([
+        "score_vs_ratio__cora__gcn", "cross_arch__cora__r0.5", "nas__cora__r0.5", "cost_quality__cora__gcn",
+        "convergence__cora", "ablation__gcond__cora__gcn",
+    ])
+    assert len(names) == 2 * len(stems) and all((d / "figures" / n).stat().st_size > 1000 for n in names)
+    svg = (d / "figures" / "cross_arch__cora__r0.5.svg").read_text()
+    assert "<dc:date>" not in svg and "Matplotlib" in svg
+    # the convergence log's file name maps back to the method label of the rows
+    from gcbench.plots import _parse_logs
+
+    parsed = _parse_logs(sorted(logs.items()), ["gcond:epochs=60", "random"], ["cora"])
+    assert set(parsed["method"]) == {"gcond:epochs=60"} and sorted(set(parsed["ratio"])) == [0.25, 0.5]
+
+
+def test_svg_and_png_are_deterministic(tmp_path):
+    rows = base_rows()
+    d = results_dir(tmp_path, rows)
+    from gcbench.plots import read_inputs
+
+    fig = plan(read_inputs(d)).figures[0]
+    a = render(fig, tmp_path / "a")
+    b = render(fig, tmp_path / "b", ("svg",))  # the other format is not drawn first: same SVG all the same
+    c = render(fig, tmp_path / "c")
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in c]
+    assert a[1].read_bytes() == b[0].read_bytes()
+
+
+def test_single_ratio_everywhere_still_draws_per_arch(tmp_path):
+    rows = [row(m, 0.5, s, 0.6, arch=a) for m in ("gcond", "random") for s in (0, 1) for a in ("gcn", "sgc")]
+    from gcbench.plots import read_inputs
+
+    p = plan(read_inputs(results_dir(tmp_path, rows)))
+    assert [f.name for f in p.figures if f.kind == "score_vs_ratio"] == ["score_vs_ratio__cora__gcn",
+                                                                        "score_vs_ratio__cora__sgc"]
+
+
+def test_failed_rows_and_missing_results(tmp_path):
+    d = results_dir(tmp_path, [row("random", 0.5, 0, None, status="failed")])
+    reasons = dict(plan(Inputs(results=None, nas=None, logs=[])).skipped)
+    assert reasons["score_vs_ratio"] == "no results.csv rows"
+    from gcbench.plots import read_inputs
+
+    reasons = dict(plan(read_inputs(d)).skipped)
+    assert reasons["score_vs_ratio"] == "no ok rows in results.csv"
+
+
+def test_plot_command_says_what_it_skipped(tmp_path, capsys):
+    d = results_dir(tmp_path, base_rows())
+    assert cli.main(["plot", str(d), "-o", str(tmp_path / "figs"), "--formats", "svg"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped nas: no NAS results" in err and "skipped convergence: no per-epoch logs" in err
+    assert "wrote 2 file(s)" in err
+    assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == ["cost_quality__cora__gcn.svg",
+                                                                    "score_vs_ratio__cora__gcn.svg"]
+    assert cli.main(["plot", str(tmp_path / "nothing")]) == 2
+    assert "results not found" in capsys.readouterr().err
+    assert cli.main(["plot", str(d), "--formats", "gif"]) == 2
+
+
+@pytest.mark.parametrize("bad", ["epoch,loss\n1,2\n", "a,b\n1,2\n"])
+def test_logs_without_the_columns(tmp_path, bad):
+    d = results_dir(tmp_path, base_rows())
+    (d / "logs").mkdir()
+    (d / "logs" / "gcond_epochs=60__cora__r0.5__s0__h.csv").write_text(bad)
+    from gcbench.errors import GCBenchError
+    from gcbench.plots import read_inputs
+
+    if "epoch" in bad:
+        p = plan(read_inputs(d))  # a log with epoch and loss only still draws (no validation points)
+        assert any(f.kind == "convergence" for f in p.figures)
+    else:
+        with pytest.raises(GCBenchError, match="no 'epoch' column"):
+            read_inputs(d)
