@@ -52,6 +52,7 @@ from typing import Any
 import pandas as pd
 
 from gcbench.errors import GCBenchError
+from gcbench.results import _fmt
 
 SPACE: dict[str, tuple[Any, ...]] = {
     "arch": ("gcn", "sage", "appnp"),
@@ -224,14 +225,6 @@ def slug(text: str) -> str:
 
 def study_filename(method: str, dataset: str, ratio: float, seed: int) -> str:
     return f"{slug(method)}__{slug(dataset)}__r{float(ratio):g}__s{int(seed)}.csv"
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return "" if math.isnan(value) else repr(value)
-    return str(value)
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:

@@ -65,6 +65,7 @@ import torch
 from torch import Tensor
 
 from gcbench.data.dgl_binary import read_dgl_graph
+from gcbench.data.planetoid import sha256_file
 from gcbench.errors import GCBenchError
 from gcbench.graph import Graph, make_undirected
 
@@ -88,14 +89,6 @@ class SemiSyntheticWarning(UserWarning):
 
 # ----------------------------------------------------------------------------------------------------------
 # files
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def verify_checksum(path: Path, expected: str | None, what: str) -> None:
