@@ -381,6 +381,22 @@ def build_tables(df: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
     return _build_tables(_prepare(df))
 
 
+def _stats_frame(methods: list[str], columns: dict[Any, Any], cells: dict, level: str) -> pd.DataFrame:
+    """Methods x columns of ``(mean, std, n)`` over the ok runs' test scores; ``columns`` maps each column
+    label to its key in ``cells`` (keyed ``(method, key)``)."""
+    data: dict[tuple[Any, str], list] = {}
+    for label, key in columns.items():
+        stats = [_mean_std([r.test for r in cells.get((m, key), []) if r.ok]) for m in methods]
+        data[(label, "mean")] = [st[0] for st in stats]
+        data[(label, "std")] = [st[1] for st in stats]
+        data[(label, "n")] = [sum(r.ok for r in cells.get((m, key), [])) for m in methods]
+    index = pd.MultiIndex.from_tuples(list(data), names=[level, "stat"])
+    table = pd.DataFrame(data, index=pd.Index(methods, name="method"), columns=index)
+    for label in columns:
+        table[(label, "n")] = table[(label, "n")].astype("int64")
+    return table
+
+
 def _build_tables(prep: _Prepared) -> dict[tuple[str, str], pd.DataFrame]:
     n_nodes = _n_nodes_by_dataset(prep.runs)
     n_syn = _n_syn_by_ratio(prep.runs)
@@ -400,23 +416,7 @@ def _table(
     col_labels = list(labels) + ([FULL_GRAPH] if has_whole else [])
     cells = _group(runs, lambda r: (r.method, FULL_GRAPH if r.method == REFERENCE_METHOD else r.ratio))
 
-    data: dict[tuple[str, str], list] = {}
-    for label in col_labels:
-        ratio_key = labels.get(label, FULL_GRAPH)
-        means, stds, ns = [], [], []
-        for m in methods:
-            scores = [r.test for r in cells.get((m, ratio_key), []) if r.ok]
-            mean, std = _mean_std(scores)
-            means.append(mean)
-            stds.append(std)
-            ns.append(len(scores))
-        data[(label, "mean")] = means
-        data[(label, "std")] = stds
-        data[(label, "n")] = ns
-    columns = pd.MultiIndex.from_tuples(list(data), names=["column", "stat"])
-    table = pd.DataFrame(data, index=pd.Index(methods, name="method"), columns=columns)
-    for label in col_labels:
-        table[(label, "n")] = table[(label, "n")].astype("int64")
+    table = _stats_frame(methods, {label: labels.get(label, FULL_GRAPH) for label in col_labels}, cells, "column")
     table.attrs = {
         "dataset": dataset,
         "arch": arch,
@@ -865,17 +865,7 @@ def _cross_arch(prep: _Prepared) -> dict[tuple[str, float], pd.DataFrame]:
             sel = at + [r for r in runs if r.method == REFERENCE_METHOD and r.arch in archs]
             methods = sorted({r.method for r in sel}, key=_method_key)
             cells = _group(sel, lambda r: (r.method, r.arch))
-            data: dict[tuple[str, str], list] = {}
-            for a in archs:
-                stats = [_mean_std([r.test for r in cells.get((m, a), []) if r.ok]) for m in methods]
-                counts = [sum(r.ok for r in cells.get((m, a), [])) for m in methods]
-                data[(a, "mean")] = [s[0] for s in stats]
-                data[(a, "std")] = [s[1] for s in stats]
-                data[(a, "n")] = counts
-            columns = pd.MultiIndex.from_tuples(list(data), names=["arch", "stat"])
-            table = pd.DataFrame(data, index=pd.Index(methods, name="method"), columns=columns)
-            for a in archs:
-                table[(a, "n")] = table[(a, "n")].astype("int64")
+            table = _stats_frame(methods, {a: a for a in archs}, cells, "arch")
             table.attrs = {
                 "dataset": dataset,
                 "ratio": q,
