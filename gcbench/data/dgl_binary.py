@@ -237,11 +237,17 @@ def _edge_ids(cur: _Cursor, data: np.ndarray, n_edges: int, what: str) -> np.nda
     return data
 
 
-def _coo(cur: _Cursor, what: str) -> tuple[int, int, np.ndarray, np.ndarray]:
-    cur.magic(COO_MAGIC, f"the COO matrix of {what}")
+def _matrix_header(cur: _Cursor, magic: int, kind: str, what: str) -> tuple[int, int]:
+    """The magic number and ``(num_rows, num_cols)`` that open a COO or CSR matrix (stored cols first)."""
+    cur.magic(magic, f"the {kind} matrix of {what}")
     n_cols, n_rows = cur.i64(f"{what} columns"), cur.i64(f"{what} rows")
     if n_cols < 0 or n_rows < 0:
         raise cur.fail(f"{what} has a negative size {n_rows} x {n_cols}")
+    return n_rows, n_cols
+
+
+def _coo(cur: _Cursor, what: str) -> tuple[int, int, np.ndarray, np.ndarray]:
+    n_rows, n_cols = _matrix_header(cur, COO_MAGIC, "COO", what)
     row, col = _index_array(cur, f"{what} COO rows"), _index_array(cur, f"{what} COO columns")
     data = _index_array(cur, f"{what} COO edge ids")
     cur.flag(f"{what} row_sorted")
@@ -260,10 +266,7 @@ def _coo(cur: _Cursor, what: str) -> tuple[int, int, np.ndarray, np.ndarray]:
 
 def _csr(cur: _Cursor, what: str) -> tuple[int, int, np.ndarray, np.ndarray]:
     """``(num_rows, num_cols, row, col)`` of a CSR matrix, entries in edge-id order."""
-    cur.magic(CSR_MAGIC, f"the CSR matrix of {what}")
-    n_cols, n_rows = cur.i64(f"{what} columns"), cur.i64(f"{what} rows")
-    if n_cols < 0 or n_rows < 0:
-        raise cur.fail(f"{what} has a negative size {n_rows} x {n_cols}")
+    n_rows, n_cols = _matrix_header(cur, CSR_MAGIC, "CSR", what)
     indptr, indices = _index_array(cur, f"{what} indptr"), _index_array(cur, f"{what} indices")
     data = _index_array(cur, f"{what} edge ids")
     cur.flag(f"{what} sorted")
