@@ -26,15 +26,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from _harness import default_data_root, peak_mb, print_table, run_cases, sync
 
 CASES = {
     "cora": {"dataset": "cora", "ratio": 0.5, "method": "gcond", "options": {}},
@@ -52,18 +48,13 @@ CASES = {
 }
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def _timeit(fn, device: torch.device, reps: int) -> float:
     fn()  # warm-up
-    _sync(device)
+    sync(device)
     t0 = time.perf_counter()
     for _ in range(reps):
         fn()
-    _sync(device)
+    sync(device)
     return (time.perf_counter() - t0) / reps
 
 
@@ -82,7 +73,7 @@ def run_case(name: str, args: argparse.Namespace) -> dict:
     cfg = method.config
     t0 = time.perf_counter()
     st = method.setup(graph, budget, seed=0, device=device)
-    _sync(device)
+    sync(device)
     setup_s = time.perf_counter() - t0
 
     x, ei, y, train = graph.training_view()
@@ -108,7 +99,7 @@ def run_case(name: str, args: argparse.Namespace) -> dict:
     t1 = time.perf_counter()
     for e in range(1, args.epochs + 1):
         st.epoch(e)
-    _sync(device)
+    sync(device)
     epoch_s = (time.perf_counter() - t1) / args.epochs
     if args.full:
         t2 = time.perf_counter()
@@ -117,16 +108,12 @@ def run_case(name: str, args: argparse.Namespace) -> dict:
         best = cg.meta["best_val"]
     else:
         total_s, total_note, best = epoch_s * int(cfg["epochs"]), "~", float("nan")
-    if device.type == "cuda":
-        peak_mb = torch.cuda.max_memory_allocated(device) / 2**20
-    else:
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "case": name, "method": spec.label, "nodes": graph.num_nodes, "edges": graph.num_edges, "n_syn": budget.total,
         "match": f"{st.arch}-{st.K}", "pairs": st.real.num_pairs, "setup_s": setup_s, "fb_s": fb_s,
         "step_s": step_s, "loop_s": loop_s, "speedup": loop_s / step_s, "floor": step_s / fb_s,
         "epoch_s": epoch_s, "epochs": int(cfg["epochs"]), "total_s": total_s, "total_note": total_note,
-        "best_val": best, "peak_mb": peak_mb, "grad_rel_diff": max_diff, "device": str(device),
+        "best_val": best, "peak_mb": peak_mb(device), "grad_rel_diff": max_diff, "device": str(device),
         "threads": torch.get_num_threads(),
     }
 
@@ -135,8 +122,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--data-root", default=os.environ.get("GCBENCH_DATA", str(Path(__file__).resolve().parents[2]
-                                                                          / "shared" / "data" / "planetoid")))
+    ap.add_argument("--data-root", default=default_data_root())
     ap.add_argument("--reps", type=int, default=4, help="timed repetitions per measurement")
     ap.add_argument("--epochs", type=int, default=2, help="epochs timed for epoch_s")
     ap.add_argument("--full", action="store_true", help="also run whole condensations (total_s measured)")
@@ -145,30 +131,19 @@ def main() -> None:
     if args.case:
         print(json.dumps(run_case(args.case, args)))
         return
-    rows = []
-    for name in args.cases.split(","):
-        if name not in CASES:
-            sys.exit(f"unknown case {name!r}; known: {', '.join(CASES)}")
-        cmd = [sys.executable, __file__, "--case", name, "--device", args.device, "--data-root", args.data_root,
-               "--reps", str(args.reps), "--epochs", str(args.epochs)] + (["--full"] if args.full else [])
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode:
-            print(f"{name}: failed\n{proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ''}")
-            continue
-        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    if not rows:
-        sys.exit(1)
+    rows = run_cases(__file__, args.cases.split(","), CASES, lambda name: [
+        "--device", args.device, "--data-root", args.data_root, "--reps", str(args.reps),
+        "--epochs", str(args.epochs)] + (["--full"] if args.full else []))
     r0 = rows[0]
     print(f"device {r0['device']}, torch {torch.__version__}, {r0['threads']} thread(s)")
     head = ("case", "method", "nodes", "edges", "n_syn", "match", "fb_s", "step_s", "floor", "loop_s", "speedup",
             "epoch_s", "total_s", "peak_mb")
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
-    for r in rows:
-        print(f"| {r['case']} | {r['method']} | {r['nodes']} | {r['edges']} | {r['n_syn']} | {r['match']} | "
-              f"{r['fb_s']:.3f} | "
-              f"{r['step_s']:.3f} | {r['floor']:.2f} | {r['loop_s']:.3f} | {r['speedup']:.1f}x | {r['epoch_s']:.2f} | "
-              f"{r['total_note']}{r['total_s']:.0f} | {r['peak_mb']:.0f} |")
+    print_table(head, (
+        f"| {r['case']} | {r['method']} | {r['nodes']} | {r['edges']} | {r['n_syn']} | {r['match']} | "
+        f"{r['fb_s']:.3f} | "
+        f"{r['step_s']:.3f} | {r['floor']:.2f} | {r['loop_s']:.3f} | {r['speedup']:.1f}x | {r['epoch_s']:.2f} | "
+        f"{r['total_note']}{r['total_s']:.0f} | {r['peak_mb']:.0f} |"
+        for r in rows))
     for r in rows:
         print(f"{r['case']}: batched vs loop per-class gradients, max relative difference {r['grad_rel_diff']:.1e}; "
               f"setup {r['setup_s']:.2f} s; {r['pairs']} (node, class) pairs"
