@@ -39,7 +39,8 @@ from gcbench.graph import Budget, CondensedGraph, Graph
 from gcbench.resources import read_yaml, resource_dir
 from gcbench.spec import canonical, parse_spec
 
-BUILTIN_MODULES = ("gcbench.condensers.coresets", "gcbench.condensers.gradient_matching", "gcbench.condensers.srgm")
+BUILTIN_MODULES = ("gcbench.condensers.coresets", "gcbench.condensers.gradient_matching", "gcbench.condensers.srgm",
+                   "gcbench.condensers.sfgc")
 ENTRY_POINT_GROUP = "gcbench.condensers"
 
 _REGISTRY: dict[str, type[Condenser]] = {}
