@@ -323,7 +323,7 @@ def run_nas(
     chash = config_hash(cond, grid.eval_overrides)
     saved = Path(out) / "condensed" / f"{cell_slug(spec.label, graph.name, float(ratio), seed, chash)}.pt"
     how = f"loaded from {saved}" if saved.exists() else "condensed now"
-    cg, _, _ = runner._condense(Cell(spec, cond, chash, graph, float(ratio), seed, ["gcn"]))
+    cg = runner.condense(Cell(spec, cond, chash, graph, float(ratio), seed, ["gcn"])).cg
     echo(f"gcbench nas: {spec.label} on {graph.name} r={float(ratio):g} seed {seed}: condensed graph with "
          f"{cg.num_nodes} nodes ({how}); {len(space)} configuration(s) x {epochs} epochs on it and on the full graph")
 

@@ -14,6 +14,7 @@ goes on. The seed drives both the condensation and the evaluation of its rows.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import platform
@@ -72,7 +73,11 @@ def _check_ratio(r: Any) -> None:
     Budget.from_counts([10**9], r)  # range and type checks only; class counts are checked per dataset
 
 
+MAX_SLUG = 200  # + ".pt"/".csv" stays far below the usual 255-byte file name limit
+
+
 def resolve_device(device: str | torch.device) -> torch.device:
+    """``auto`` -> CUDA when this process sees a GPU, else the CPU; an unusable device is an error."""
     if str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = torch.device(device)
@@ -123,11 +128,16 @@ class PeakMemory:
 
 
 def cell_slug(method: str, dataset: str, ratio: float | None, seed: int, chash: str) -> str:
+    """File name stem of a cell's condensed graph and log; a long one (method options with paths, say) is
+    cut and made unique again with a digest of the whole, so it stays a valid file name."""
     r = "full" if ratio is None else f"r{ratio:g}"
-    return re.sub(r"[^A-Za-z0-9._=-]", "_", f"{method}__{dataset}__{r}__s{seed}__{chash}")
+    slug = re.sub(r"[^A-Za-z0-9._=-]", "_", f"{method}__{dataset}__{r}__s{seed}__{chash}")
+    if len(slug) > MAX_SLUG:
+        slug = f"{slug[:MAX_SLUG - 18]}__{hashlib.sha256(slug.encode()).hexdigest()[:16]}"
+    return slug
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     msg = f"{type(exc).__name__}: {exc}".replace("\n", " ").strip()
     return msg[:500]
 
@@ -153,17 +163,106 @@ class Cell:
     seed: int
     archs: list[str]
 
+    @property
+    def slug(self) -> str:
+        return cell_slug(self.spec.label, self.graph.name, self.ratio, self.seed, self.chash)
+
+    def budget(self) -> Budget | None:
+        return None if self.ratio is None else Budget.from_graph(self.graph, self.ratio)
+
+
+@dataclass
+class Condensed:
+    """A cell's condensed graph with its cost (``condense_s`` includes work reused from earlier cells)."""
+
+    cg: CondensedGraph
+    condense_s: float
+    peak_mb: float
+
+    def state(self) -> dict[str, Any]:
+        state = self.cg.state()
+        state["meta"] = {**state["meta"], "condense_s": self.condense_s, "condense_peak_mb": self.peak_mb}
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Condensed:
+        meta = state.get("meta", {})
+        return cls(CondensedGraph.from_state(state), float(meta.get("condense_s", math.nan)),
+                   float(meta.get("condense_peak_mb", math.nan)))
+
+
+def condense_cell(cell: Cell, device: torch.device) -> Condensed:
+    """Condense one cell (no file is read or written): seeded, timed, peak memory sampled, checked."""
+    budget = cell.budget()
+    torch.manual_seed(cell.seed)
+    t0 = time.perf_counter()
+    with PeakMemory(device) as mem:
+        cg = cell.method.condense(
+            cell.graph, budget or Budget(1.0, tuple(cell.graph.train_class_counts().tolist())),
+            seed=cell.seed, device=device)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+    # work a method reused from an earlier condensation in this process (e.g. the coreset embedding
+    # model) counts as its own, so condense_s does not depend on the order of the grid
+    elapsed = time.perf_counter() - t0 + float(cg.meta.get("reused_s", 0.0))
+    check_condensed(cg, budget, cell.graph)
+    cg.meta.update(condense_s=elapsed, condense_peak_mb=mem.peak_mb)
+    return Condensed(cg, elapsed, mem.peak_mb)
+
+
+def make_row(cell: Cell, arch: str, device: torch.device | str, **extra: Any) -> dict[str, Any]:
+    return {
+        "method": cell.spec.label, "dataset": cell.graph.name, "ratio": cell.ratio,
+        "n_nodes": cell.graph.num_nodes, "arch": arch, "seed": cell.seed, "metric": cell.graph.metric,
+        "config_hash": cell.chash, "dataset_sha": cell.graph.sha[:16], "device": str(device),
+        "versions": versions(), "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **extra,
+    }
+
+
+def failed_rows(cell: Cell, archs: list[str], device: torch.device | str, error: str,
+                cond: Condensed | None = None) -> list[dict[str, Any]]:
+    extra = {} if cond is None else {"n_syn_nodes": cond.cg.num_nodes, "n_syn_edges": cond.cg.num_edges,
+                                     "condense_s": cond.condense_s}
+    return [make_row(cell, arch, device, status="failed", error=error, **extra) for arch in archs]
+
+
+def evaluate_arch(cell: Cell, cond: Condensed, arch: str, device: torch.device,
+                  eval_overrides: dict[str, Any]) -> dict[str, Any]:
+    """The result row of one architecture trained on a condensed graph (``status=failed`` on an error)."""
+    try:
+        with PeakMemory(device) as mem:
+            res = evaluate(cond.cg, cell.graph, arch, cell.seed, device, eval_overrides)
+        return make_row(
+            cell, arch, device, status="ok", error="",
+            n_syn_nodes=cond.cg.num_nodes, n_syn_edges=cond.cg.num_edges,
+            val_score=res["val_score"], test_score=res["test_score"],
+            condense_s=cond.condense_s, eval_s=res["eval_s"],
+            peak_mem_mb=max(mem.peak_mb, 0.0 if math.isnan(cond.peak_mb) else cond.peak_mb),
+        )
+    except Exception as exc:
+        if os.environ.get("GCBENCH_DEBUG"):
+            traceback.print_exc()
+        return failed_rows(cell, [arch], device, one_line(exc), cond)[0]
+
 
 class Runner:
-    """Runs a :class:`Grid` into ``out`` (see the module docstring)."""
+    """Runs a :class:`Grid` into ``out`` (see the module docstring).
+
+    ``executor`` decides where cells run (:mod:`gcbench.executors`: in this process by default, or as Ray
+    tasks); this object stays the only writer of ``out``. With a Ray executor the device is resolved on
+    each worker (``auto`` picks the worker's GPU when it has one)."""
 
     def __init__(self, grid: Grid, out: str | os.PathLike, device: str = "auto",
                  data_root: str | os.PathLike | None = None, progress: bool = True,
-                 echo: Callable[[str], None] | None = None) -> None:
+                 echo: Callable[[str], None] | None = None, executor: Any = None) -> None:
+        from gcbench.executors import LocalExecutor
+
         self.grid, self.out, self.data_root, self.progress = grid, Path(out), data_root, progress
         self.echo = echo or (lambda s: None)
         self.specs = grid.validate()
-        self.device = resolve_device(device)
+        self.executor = executor or LocalExecutor()
+        self.device = self.executor.check_device(device)
         self.store = ResultsStore(self.out / "results.csv")
         self.graphs: dict[str, Graph] = {}
 
@@ -196,94 +295,67 @@ class Runner:
     def run(self) -> ResultsStore:
         cells = self.prepare()
         total = sum(len(c.archs) for c in cells)
-        self.echo(f"gcbench: {total} row(s) to compute on {self.device} "
+        self.echo(f"gcbench: {total} row(s) to compute on {self.device} {self.executor.describe()}"
                   f"({len(self.store.done_keys())} already done) -> {self.out / 'results.csv'}")
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, disable=not self.progress, unit="row", dynamic_ncols=True)
         try:
-            for cell in cells:
-                bar.set_description(f"{cell.spec.label}/{cell.graph.name}/"
-                                    f"{'full' if cell.ratio is None else cell.ratio}/s{cell.seed}")
-                self.run_cell(cell, bar.update)
+            self.executor.run(self, cells, bar)
         finally:
             bar.close()
         return self.store
 
-    def _condense(self, cell: Cell) -> tuple[CondensedGraph, float, float]:
-        slug = cell_slug(cell.spec.label, cell.graph.name, cell.ratio, cell.seed, cell.chash)
-        path = self.out / "condensed" / f"{slug}.pt"
-        if path.exists():
-            try:
-                state = torch.load(path, map_location="cpu", weights_only=False)
-                cg = CondensedGraph.from_state(state)
-                return cg, float(state["meta"].get("condense_s", float("nan"))), \
-                    float(state["meta"].get("condense_peak_mb", float("nan")))
-            except Exception:  # unreadable leftover: condense again and overwrite it
-                pass
-        budget = None if cell.ratio is None else Budget.from_graph(cell.graph, cell.ratio)
-        torch.manual_seed(cell.seed)
-        t0 = time.perf_counter()
-        with PeakMemory(self.device) as mem:
-            cg = cell.method.condense(
-                cell.graph, budget or Budget(1.0, tuple(cell.graph.train_class_counts().tolist())),
-                seed=cell.seed, device=self.device)
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        # work a method reused from an earlier condensation in this process (e.g. the coreset embedding
-        # model) counts as its own, so condense_s does not depend on the order of the grid
-        elapsed = time.perf_counter() - t0 + float(cg.meta.get("reused_s", 0.0))
-        check_condensed(cg, budget, cell.graph)
-        cg.meta.update(condense_s=elapsed, condense_peak_mb=mem.peak_mb)
+    # ------------------------------------------------------------------------- the single writer
+    def condensed_path(self, cell: Cell) -> Path:
+        return self.out / "condensed" / f"{cell.slug}.pt"
+
+    def load_saved(self, cell: Cell) -> Condensed | None:
+        """The cell's condensed graph saved by an earlier run, if there is a readable one."""
+        path = self.condensed_path(cell)
+        if not path.exists():
+            return None
+        try:
+            return Condensed.from_state(torch.load(path, map_location="cpu", weights_only=False))
+        except Exception:  # unreadable leftover: condense again and overwrite it
+            return None
+
+    def save(self, cell: Cell, cond: Condensed) -> None:
+        """Write a new condensed graph (atomically) and its per-epoch log."""
         if cell.ratio is not None:  # the whole-graph reference is cheap to rebuild and large to store
+            path = self.condensed_path(cell)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-            torch.save(cg.state(), tmp)
+            torch.save(cond.state(), tmp)
             os.replace(tmp, path)
-        if cg.log:
+        if cond.cg.log:
             import pandas as pd
 
-            log_path = self.out / "logs" / f"{slug}.csv"
+            log_path = self.out / "logs" / f"{cell.slug}.csv"
             log_path.parent.mkdir(parents=True, exist_ok=True)
-            pd.DataFrame(cg.log).to_csv(log_path, index=False)
-        return cg, elapsed, mem.peak_mb
+            pd.DataFrame(cond.cg.log).to_csv(log_path, index=False)
 
-    def _row(self, cell: Cell, arch: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "method": cell.spec.label, "dataset": cell.graph.name, "ratio": cell.ratio,
-            "n_nodes": cell.graph.num_nodes, "arch": arch, "seed": cell.seed, "metric": cell.graph.metric,
-            "config_hash": cell.chash, "dataset_sha": cell.graph.sha[:16], "device": str(self.device),
-            "versions": versions(), "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            **extra,
-        }
+    def condense(self, cell: Cell) -> Condensed:
+        """The cell's condensed graph: the saved one, else condensed here and saved."""
+        cond = self.load_saved(cell)
+        if cond is None:
+            cond = condense_cell(cell, self.device)
+            self.save(cell, cond)
+        return cond
 
     def run_cell(self, cell: Cell, advance: Callable[[int], Any]) -> None:
+        """Condense and evaluate one cell in this process, appending each row as it is done."""
         try:
-            cg, condense_s, condense_mb = self._condense(cell)
+            cond = self.condense(cell)
         except GCBenchError:
             raise
         except Exception as exc:
             if os.environ.get("GCBENCH_DEBUG"):
                 traceback.print_exc()
-            for arch in cell.archs:
-                self.store.append(self._row(cell, arch, status="failed", error=_one_line(exc)))
+            for row in failed_rows(cell, cell.archs, self.device, one_line(exc)):
+                self.store.append(row)
                 advance(1)
             return
         for arch in cell.archs:
-            try:
-                with PeakMemory(self.device) as mem:
-                    res = evaluate(cg, cell.graph, arch, cell.seed, self.device, self.grid.eval_overrides)
-                row = self._row(
-                    cell, arch, status="ok", error="",
-                    n_syn_nodes=cg.num_nodes, n_syn_edges=cg.num_edges,
-                    val_score=res["val_score"], test_score=res["test_score"],
-                    condense_s=condense_s, eval_s=res["eval_s"],
-                    peak_mem_mb=max(mem.peak_mb, 0.0 if math.isnan(condense_mb) else condense_mb),
-                )
-            except Exception as exc:
-                if os.environ.get("GCBENCH_DEBUG"):
-                    traceback.print_exc()
-                row = self._row(cell, arch, status="failed", error=_one_line(exc),
-                                n_syn_nodes=cg.num_nodes, n_syn_edges=cg.num_edges, condense_s=condense_s)
-            self.store.append(row)
+            self.store.append(evaluate_arch(cell, cond, arch, self.device, self.grid.eval_overrides))
             advance(1)

@@ -256,3 +256,14 @@ def test_method_given_by_yaml_class_line(tmp_path, monkeypatch):
     with pytest.raises(GCBenchError, match="cannot import class"):
         get_condenser("broken")
     assert MethodSpec("yaml-means").build("cora").config["jitter"] == 0.5
+
+
+def test_long_cell_names_stay_valid_unique_file_names():
+    from gcbench.runner import MAX_SLUG, cell_slug
+
+    short = cell_slug("gcond", "cora", 0.5, 0, "abc")
+    assert short == "gcond__cora__r0.5__s0__abc"
+    long_a = cell_slug("m:log=/" + "x" * 300, "cora", 0.5, 0, "abc")
+    long_b = cell_slug("m:log=/" + "x" * 300, "cora", 0.5, 1, "abc")
+    assert len(long_a) <= MAX_SLUG and len(long_b) <= MAX_SLUG and long_a != long_b
+    assert "/" not in long_a
