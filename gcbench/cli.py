@@ -88,6 +88,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="evaluation protocol overrides, e.g. epochs=300 or gat.lr=0.01")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--quiet", action="store_true", help="do not print the leaderboard at the end")
+    x = r.add_argument_group("executor", "where the cells run (rows are always written by this process)")
+    x.add_argument("--executor", default="local", choices=("local", "ray"),
+                   help="local: one cell after another here (default); ray: one Ray task per condensation "
+                        "(pip install 'gcbench[ray]')")
+    x.add_argument("--ray-address", default=None, metavar="auto|HOST:PORT",
+                   help="join a running Ray cluster (default: start a local Ray instance for this run)")
+    x.add_argument("--ray-cpus", default=None, type=int, metavar="N",
+                   help="CPUs of the local Ray instance (default: all of this machine's)")
+    x.add_argument("--gpus-per-task", default=0.0, type=float, metavar="F",
+                   help="GPUs per Ray task, fractions allowed (default: 0)")
+    x.add_argument("--cpus-per-task", default=1.0, type=float, metavar="F",
+                   help="CPUs per Ray task; also its torch thread count (default: 1)")
+    x.add_argument("--ray-retries", default=2, type=int, metavar="N",
+                   help="Ray: times a task is retried when its worker dies (default: 2); then its rows fail")
+    x.add_argument("--split-eval", action="store_true",
+                   help="Ray: one task per evaluated architecture instead of one per condensation")
 
     n = sub.add_parser("nas", help="rank a search space of GNN configurations on a condensed graph vs the full graph")
     n.add_argument("--method", required=True, help="method spec(s), comma-separated (one study each)")
@@ -162,12 +178,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         eval_overrides=_options(args.eval),
     )
     runner = Runner(grid, args.out, device=args.device or "auto", data_root=args.data_root,
-                    progress=not args.no_progress, echo=_echo)
+                    progress=not args.no_progress, echo=_echo, executor=_executor(args))
     try:
         runner.run()
     except KeyboardInterrupt:
         return _interrupted(runner)
     return _finish_run(args)
+
+
+def _executor(args: argparse.Namespace) -> Any:
+    from gcbench.executors import LocalExecutor, RayExecutor
+
+    if args.executor == "local":
+        given = [flag for flag, v in (("--ray-address", args.ray_address), ("--ray-cpus", args.ray_cpus),
+                                      ("--gpus-per-task", args.gpus_per_task or None),
+                                      ("--cpus-per-task", None if args.cpus_per_task == 1.0 else 1),
+                                      ("--ray-retries", None if args.ray_retries == 2 else 1),
+                                      ("--split-eval", args.split_eval or None)) if v is not None]
+        if given:
+            raise GCBenchError(f"{', '.join(given)} only apply to --executor ray")
+        return LocalExecutor()
+    if args.ray_address is not None and args.ray_cpus is not None:
+        raise GCBenchError("--ray-cpus sizes a local Ray instance; it cannot be combined with --ray-address")
+    return RayExecutor(address=args.ray_address, gpus_per_task=args.gpus_per_task, cpus_per_task=args.cpus_per_task,
+                       num_cpus=args.ray_cpus, split_eval=args.split_eval, max_retries=args.ray_retries)
 
 
 def _interrupted(runner: Any) -> int:
@@ -208,8 +242,9 @@ def _run_suite(args: argparse.Namespace) -> int:
     if data_root is None and not os.environ.get("GCBENCH_DATA") and suite.data_root is not None:
         data_root = suite.data_root
     device = args.device or suite.device or "auto"
+    executor = _executor(args)
     runners = [(name, Runner(grid, args.out, device=device, data_root=data_root, progress=not args.no_progress,
-                             echo=_echo)) for name, grid in suite.runner_grids()]
+                             echo=_echo, executor=executor)) for name, grid in suite.runner_grids()]
     for _, runner in runners:  # load every dataset and check every budget before anything is computed
         runner.prepare()
     _echo(describe(suite))
