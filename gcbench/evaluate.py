@@ -14,6 +14,7 @@ words) are fed to the models as sparse CSR for speed; the results are the same.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -77,6 +78,9 @@ def full_graph_input(graph: Graph, device: torch.device) -> AdjInput:
     return graph.cache[key]
 
 
+CHECK_EVERY = 50  # epochs between checks for a non-finite training loss (each check waits for the device)
+
+
 def full_graph_features(graph: Graph, device: torch.device) -> Tensor:
     """The full graph's features on ``device`` (sparse CSR when mostly zeros), memoised on the graph."""
     key = ("features", str(device))
@@ -124,31 +128,94 @@ def train_select(
     full_adj = full_graph_input(graph, device)
     y_full = graph.y.to(device)
     val_idx, test_idx = graph.val_idx.to(device), graph.test_idx.to(device)
-    best = {"val": -float("inf"), "test": float("nan"), "epoch": -1, "state": None}
-    every = max(1, int(cfg["eval_every"]))
-    for epoch in range(1, int(cfg["epochs"]) + 1):
+
+    def train_epoch(epoch: int) -> Tensor:
+        """One optimiser step on the condensed graph; returns the loss (on the device)."""
+        nonlocal opt
         if epoch == decay_epoch + 1:
             opt = adam(cfg["lr"] * cfg["lr_decay"])
         model.train()
         opt.zero_grad()
         out = model(x, adj)
         loss = F.cross_entropy(out[train_mask], y[train_mask]) if train_mask is not None else F.cross_entropy(out, y)
-        if not torch.isfinite(loss):
-            raise EvaluationError(f"evaluation loss is {loss.item()} at epoch {epoch}")
         loss.backward()
         opt.step()
-        if epoch % every and epoch != cfg["epochs"]:
-            continue
+        return loss.detach()
+
+    def full_logits() -> Tensor:
         model.eval()
         with torch.no_grad():
-            logits = model(full_x, full_adj)
-        val = score(logits[val_idx], y_full[val_idx], graph.metric)
+            return model(full_x, full_adj)
+
+    epochs, every = int(cfg["epochs"]), max(1, int(cfg["eval_every"]))
+    checked = [e for e in range(1, epochs + 1) if e % every == 0 or e == epochs]
+    if graph.metric == "accuracy" and device.type != "cpu":
+        best = _select_on_device(model, train_epoch, full_logits, epochs, set(checked), y_full, val_idx, test_idx,
+                                 device)
+    else:  # the CPU (where waiting for a result costs nothing; ~6 % faster on Cora), and ROC-AUC (scikit-learn)
+        best = _select_on_host(model, train_epoch, full_logits, epochs, set(checked), y_full, val_idx, test_idx,
+                               graph.metric)
+    model.load_state_dict(best["state"])
+    return best
+
+
+def _accuracy(logits: Tensor, y: Tensor) -> Tensor:
+    """Accuracy as a 0-dim device tensor (NaN without nodes)."""
+    if y.numel() == 0:
+        return torch.full((), math.nan, device=logits.device)
+    return (logits.argmax(-1) == y).float().mean()
+
+
+def _select_on_device(model, train_epoch, full_logits, epochs, checked, y_full, val_idx, test_idx,
+                      device) -> dict[str, Any]:
+    """Accuracy selection without a host round-trip per epoch, for GPUs: the best epoch's weights are kept
+    by ``torch.where`` into a copy; a non-finite loss is looked for every ``CHECK_EVERY`` epochs. Gives the
+    same result as :func:`_select_on_host` (tested on the CPU)."""
+    state = model.state_dict()
+    best_state = {k: v.detach().clone() for k, v in state.items()}
+    best_val = torch.full((), -math.inf, device=device)
+    best_test = torch.full((), math.nan, device=device)
+    best_epoch = torch.full((), -1, dtype=torch.long, device=device)
+    finite = torch.ones((), dtype=torch.bool, device=device)
+    for epoch in range(1, epochs + 1):
+        finite &= torch.isfinite(train_epoch(epoch))
+        if epoch % CHECK_EVERY == 0 and not bool(finite):
+            raise EvaluationError(f"evaluation loss became non-finite before epoch {epoch}")
+        if epoch not in checked:
+            continue
+        logits = full_logits()
+        with torch.no_grad():
+            val = _accuracy(logits[val_idx], y_full[val_idx])
+            better = val > best_val  # NaN (no validation node) never wins
+            best_val = torch.where(better, val, best_val)
+            best_test = torch.where(better, _accuracy(logits[test_idx], y_full[test_idx]), best_test)
+            best_epoch = torch.where(better, epoch, best_epoch)
+            for k, v in state.items():
+                best_state[k].copy_(torch.where(better, v, best_state[k]))
+    if not bool(finite):
+        raise EvaluationError("evaluation loss became non-finite")
+    if int(best_epoch) < 0:
+        raise EvaluationError("no validation score was finite")
+    return {"val": float(best_val), "test": float(best_test), "epoch": int(best_epoch), "state": best_state}
+
+
+def _select_on_host(model, train_epoch, full_logits, epochs, checked, y_full, val_idx, test_idx,
+                    metric) -> dict[str, Any]:
+    """The same selection for metrics computed outside torch (ROC-AUC)."""
+    best = {"val": -float("inf"), "test": float("nan"), "epoch": -1, "state": None}
+    for epoch in range(1, epochs + 1):
+        loss = train_epoch(epoch)
+        if not torch.isfinite(loss):
+            raise EvaluationError(f"evaluation loss is {loss.item()} at epoch {epoch}")
+        if epoch not in checked:
+            continue
+        logits = full_logits()
+        val = score(logits[val_idx], y_full[val_idx], metric)
         if val > best["val"]:
-            best.update(val=val, test=score(logits[test_idx], y_full[test_idx], graph.metric), epoch=epoch)
+            best.update(val=val, test=score(logits[test_idx], y_full[test_idx], metric), epoch=epoch)
             best["state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
     if best["state"] is None:
         raise EvaluationError("no validation score was finite")
-    model.load_state_dict(best["state"])
     return best
 
 

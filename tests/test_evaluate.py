@@ -119,3 +119,34 @@ def test_sparse_input_weight_gradient_matches_dense():
         model(feats, adj).pow(2).sum().backward()
         grads.append(model.lins[0].weight.grad.clone())
     assert torch.allclose(grads[0], grads[1], atol=1e-5)
+
+
+@pytest.mark.parametrize("arch", ["gcn", "mlp", "gat"])
+def test_device_side_selection_equals_host_selection(small_graph, coreset, arch, monkeypatch):
+    """The GPU path (selection kept on the device with torch.where) picks the same epoch, scores and weights
+    as the host path; forced onto the CPU here."""
+    import gcbench.evaluate as E
+
+    host = evaluate(coreset, small_graph, arch, seed=0, overrides={"epochs": 60, "eval_every": 3})
+    calls = []
+
+    def forced(model, train_epoch, full_logits, epochs, checked, y_full, val_idx, test_idx, metric):
+        calls.append(1)
+        return E._select_on_device(model, train_epoch, full_logits, epochs, checked, y_full, val_idx, test_idx, CPU)
+
+    monkeypatch.setattr(E, "_select_on_host", forced)
+    dev = evaluate(coreset, small_graph, arch, seed=0, overrides={"epochs": 60, "eval_every": 3})
+    assert calls == [1]
+    assert (dev["val_score"], dev["test_score"], dev["best_epoch"]) == \
+        (host["val_score"], host["test_score"], host["best_epoch"])
+    assert host["best_epoch"] % 3 == 0 or host["best_epoch"] == 60
+
+
+def test_device_side_selection_reports_a_non_finite_loss(small_graph, coreset, monkeypatch):
+    import gcbench.evaluate as E
+
+    bad = CondensedGraph(x=coreset.x * float("nan"), y=coreset.y, adj=None, modalities=coreset.modalities)
+    monkeypatch.setattr(E, "_select_on_host", lambda model, te, fl, ep, ch, yf, vi, ti, metric:
+                        E._select_on_device(model, te, fl, ep, ch, yf, vi, ti, CPU))
+    with pytest.raises(E.EvaluationError, match="non-finite"):
+        evaluate(bad, small_graph, "mlp", seed=0, overrides={"epochs": 60})
