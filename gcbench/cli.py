@@ -177,12 +177,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         seeds=_seeds(typed(args.seeds, DEFAULT_SEEDS)),
         eval_overrides=_options(args.eval),
     )
-    runner = Runner(grid, args.out, device=args.device or "auto", data_root=args.data_root,
-                    progress=not args.no_progress, echo=_echo, executor=_executor(args))
+    executor = _executor(args)
     try:
-        runner.run()
-    except KeyboardInterrupt:
-        return _interrupted(runner)
+        runner = Runner(grid, args.out, device=args.device or "auto", data_root=args.data_root,
+                        progress=not args.no_progress, echo=_echo, executor=executor)
+        try:
+            runner.run()
+        except KeyboardInterrupt:
+            return _interrupted(runner)
+    finally:
+        executor.close()
     return _finish_run(args)
 
 
@@ -228,10 +232,7 @@ def _finish_run(args: argparse.Namespace) -> int:
 
 
 def _run_suite(args: argparse.Namespace) -> int:
-    from gcbench.condensers.base import list_condensers
-    from gcbench.nas import DEFAULT_EPOCHS, DEFAULT_EVAL_EVERY, run_nas
-    from gcbench.runner import Runner
-    from gcbench.suite import describe, load_suite
+    from gcbench.suite import load_suite
 
     typed = [f"--{k}" for k in ("methods", "datasets", "ratios", "archs", "seeds", "eval")
              if getattr(args, k) is not None]
@@ -243,6 +244,18 @@ def _run_suite(args: argparse.Namespace) -> int:
         data_root = suite.data_root
     device = args.device or suite.device or "auto"
     executor = _executor(args)
+    try:
+        return _run_suite_with(args, suite, executor, data_root, device)
+    finally:
+        executor.close()
+
+
+def _run_suite_with(args: argparse.Namespace, suite: Any, executor: Any, data_root: Any, device: str) -> int:
+    from gcbench.condensers.base import list_condensers
+    from gcbench.nas import DEFAULT_EPOCHS, DEFAULT_EVAL_EVERY, run_nas
+    from gcbench.runner import Runner
+    from gcbench.suite import describe
+
     runners = [(name, Runner(grid, args.out, device=device, data_root=data_root, progress=not args.no_progress,
                              echo=_echo, executor=executor)) for name, grid in suite.runner_grids()]
     for _, runner in runners:  # load every dataset and check every budget before anything is computed

@@ -60,6 +60,9 @@ class LocalExecutor:
     def describe(self) -> str:
         return ""
 
+    def close(self) -> None:
+        pass
+
     def run(self, runner: Runner, cells: list[Cell], bar: Any) -> None:
         for cell in cells:
             bar.set_description(_describe_cell(cell))
@@ -146,7 +149,8 @@ class RayExecutor:
 
     ``address``: ``None`` starts a private local Ray instance with ``num_cpus`` CPUs (default: all of this
     machine's) and stops it at the end; ``"auto"`` or ``"HOST:PORT"`` joins a running cluster. When Ray is
-    already initialised in this process, that instance is used and left running."""
+    already initialised in this process, that instance is used and left running. An instance this executor
+    started lives until :meth:`close` (so the grids of a suite share it and its warm workers)."""
 
     address: str | None = None
     gpus_per_task: float = 0.0
@@ -156,6 +160,7 @@ class RayExecutor:
     max_retries: int = 2
 
     name = "ray"
+    _started: bool = dataclasses.field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for what, v in (("--gpus-per-task", self.gpus_per_task), ("--cpus-per-task", self.cpus_per_task)):
@@ -183,9 +188,9 @@ class RayExecutor:
         return (f"via {where}, {self.cpus_per_task:g} CPU / {self.gpus_per_task:g} GPU per task"
                 f"{', one task per architecture' if self.split_eval else ''} ")
 
-    def _init(self, ray: Any) -> bool:
+    def _init(self, ray: Any) -> None:
         if ray.is_initialized():
-            return False
+            return
         kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING,
                                   "log_to_driver": bool(os.environ.get("GCBENCH_DEBUG"))}
         try:
@@ -195,18 +200,20 @@ class RayExecutor:
                 ray.init(address=self.address, **kwargs)
         except ConnectionError as exc:
             raise GCBenchError(f"cannot reach the Ray cluster at {self.address!r}: {exc}") from None
-        return True
+        self._started = True
+
+    def close(self) -> None:
+        """Stop the Ray instance this executor started (an instance it found running is left alone)."""
+        if self._started:
+            import_ray().shutdown()
+            self._started = False
 
     def run(self, runner: Runner, cells: list[Cell], bar: Any) -> None:
         ray = import_ray()
         if not cells:
             return
-        started = self._init(ray)
-        try:
-            self._run(ray, runner, cells, bar)
-        finally:
-            if started:
-                ray.shutdown()
+        self._init(ray)
+        self._run(ray, runner, cells, bar)
 
     def _run(self, ray: Any, runner: Runner, cells: list[Cell], bar: Any) -> None:
         opts = {"num_cpus": self.cpus_per_task, "num_gpus": self.gpus_per_task, "max_retries": self.max_retries}
