@@ -5,6 +5,7 @@ resident memory a case reports is its own; the child prints one JSON object as i
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -31,6 +32,18 @@ def peak_mb(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def parse_or_run_case(ap: argparse.ArgumentParser, run_case: Callable[[str, argparse.Namespace], dict]
+                      ) -> argparse.Namespace | None:
+    """Parse the command line; in a child (``--case NAME``) run the case, print its row as JSON and return
+    ``None``; in the parent return the arguments."""
+    ap.add_argument("--case", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case, args)))
+        return None
+    return args
 
 
 def run_cases(script: str, names: Iterable[str], known: Iterable[str], child_args: Callable[[str], list[str]],

@@ -25,12 +25,11 @@ GCN hidden 256 as matching model), and ``eq20k-gcond`` / ``eq20k-srgm`` / ``eq20
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import torch
 import torch.nn.functional as F
-from _harness import default_data_root, peak_mb, print_table, run_cases, sync
+from _harness import default_data_root, parse_or_run_case, peak_mb, print_table, run_cases, sync
 
 CASES = {
     "cora": {"dataset": "cora", "ratio": 0.5, "method": "gcond", "options": {}},
@@ -126,10 +125,8 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=4, help="timed repetitions per measurement")
     ap.add_argument("--epochs", type=int, default=2, help="epochs timed for epoch_s")
     ap.add_argument("--full", action="store_true", help="also run whole condensations (total_s measured)")
-    ap.add_argument("--case", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.case:
-        print(json.dumps(run_case(args.case, args)))
+    args = parse_or_run_case(ap, run_case)
+    if args is None:
         return
     rows = run_cases(__file__, args.cases.split(","), CASES, lambda name: [
         "--device", args.device, "--data-root", args.data_root, "--reps", str(args.reps),

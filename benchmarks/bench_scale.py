@@ -34,7 +34,6 @@ folders: ``--executor local`` with ``--ray-cpus`` torch threads, and ``--executo
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import subprocess
@@ -45,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from _harness import peak_mb, print_table, run_cases, sync
+from _harness import parse_or_run_case, peak_mb, print_table, run_cases, sync
 
 METHODS = ("gcond", "doscond", "srgm", "sfgc")
 RAY_GRID = ["--methods", "random,herding,gcond:epochs=30", "--datasets", "synthetic-ecommerce:n_nodes=5000",
@@ -170,10 +169,8 @@ def main() -> None:
     ap.add_argument("--ray", action="store_true", help="also compare the local and the Ray executor")
     ap.add_argument("--ray-cpus", type=int, default=2)
     ap.add_argument("--no-scale", action="store_true", help="skip the scale table")
-    ap.add_argument("--case", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.case:
-        print(json.dumps(run_case(args.case, args)))
+    args = parse_or_run_case(ap, run_case)
+    if args is None:
         return
     if not args.no_scale:
         names = [f"{m}@{n}" for m in args.methods.split(",") for n in args.sizes.split(",")]

@@ -28,14 +28,13 @@ Cases: ``cora`` (the method's Cora defaults at ratio 0.5; Planetoid files via ``
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
 from pathlib import Path
 
 import torch
-from _harness import default_data_root, peak_mb, print_table, run_cases, sync
+from _harness import default_data_root, parse_or_run_case, peak_mb, print_table, run_cases, sync
 
 CASES = {
     "cora": {"dataset": "cora", "ratio": 0.5},
@@ -111,10 +110,8 @@ def main() -> None:
     ap.add_argument("--cache", help="expert cache to use (default: a fresh temporary folder per case)")
     ap.add_argument("--option", dest="options", action="append", default=[],
                     help="a method option key=value (repeatable), e.g. --option n_experts=3")
-    ap.add_argument("--case", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.case:
-        print(json.dumps(run_case(args.case, args)))
+    args = parse_or_run_case(ap, run_case)
+    if args is None:
         return
     with tempfile.TemporaryDirectory(prefix="gcbench-sfgc-bench-") as tmp:
         def child_env(name: str) -> dict[str, str]:
