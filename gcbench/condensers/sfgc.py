@@ -297,8 +297,15 @@ class _ConstSparseMM(torch.autograd.Function):
 
 
 def _const_matrix(m: Tensor, max_density: float = 0.1) -> tuple[Tensor, Tensor | None]:
-    """A constant matrix as (CSR, CSR transpose) when sparse enough, else (dense, None)."""
-    m = m.to_dense() if m.layout != torch.strided else m
+    """A constant matrix as (CSR, CSR transpose) when sparse enough, else (dense, None). A sparse COO input
+    is measured by its stored entries and only densified when it is dense enough to be stored that way."""
+    if m.layout == torch.sparse_coo:
+        m = m.coalesce()
+        if m.numel() and m._nnz() <= max_density * m.numel():
+            return m.to_sparse_csr(), m.t().coalesce().to_sparse_csr()
+        m = m.to_dense()
+    elif m.layout != torch.strided:
+        m = m.to_dense()
     if m.numel() and float((m != 0).float().mean()) <= max_density:
         return m.to_sparse_csr(), m.t().contiguous().to_sparse_csr()
     return m.contiguous(), None
