@@ -191,7 +191,7 @@ class RayExecutor:
     def _init(self, ray: Any) -> None:
         if ray.is_initialized():
             return
-        kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING,
+        kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.ERROR,
                                   "log_to_driver": bool(os.environ.get("GCBENCH_DEBUG"))}
         try:
             if self.address is None:
