@@ -56,6 +56,10 @@ class Graph:
     info: dict[str, Any] = field(default_factory=dict)
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the memo (device copies, trained models) is per process: a pickled graph (a Ray task's) starts empty
+        return {**self.__dict__, "cache": {}}
+
     def __post_init__(self) -> None:
         d = self.data
         for key in ("x", "edge_index", "y", "train_mask", "val_mask", "test_mask"):

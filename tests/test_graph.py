@@ -107,3 +107,15 @@ def test_dense_edges_are_differentiable_in_the_adjacency():
     _, w = cg.edges()
     w.sum().backward()
     assert adj.grad is not None and adj.grad.sum() == 12  # off-diagonal entries
+
+
+def test_pickled_graph_leaves_its_per_process_memo_behind(small_graph):
+    import pickle
+
+    small_graph.cache["probe"] = torch.zeros(3)
+    try:
+        copy = pickle.loads(pickle.dumps(small_graph))
+    finally:
+        del small_graph.cache["probe"]
+    assert copy.cache == {} and copy.sha == small_graph.sha and copy.name == small_graph.name
+    assert torch.equal(copy.x, small_graph.x)
