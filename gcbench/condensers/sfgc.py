@@ -78,9 +78,11 @@ trains the evaluation GNN ``select_arch`` on the current graph (``gcbench.evalua
 the best validation accuracy; ``select: last`` keeps the last iteration.
 
 **4. Log.** One row per iteration: ``epoch`` (the iteration), ``loss`` (the normalised distance),
-``start_epoch``, ``expert``, ``student_lr``, ``elapsed_s`` and, on scored iterations, ``val_score`` (a
-validation accuracy: of the GNTK regression for ``gntk``, of the trained GNN for ``val_acc``; NaN
-otherwise) and ``gntk_score``.
+``start_epoch``, ``expert``, ``student_lr``, ``elapsed_s`` and, on scored iterations, with ``select: gntk``
+``gntk_score`` and ``gntk_val_acc`` (the validation accuracy of the GNTK regression, not of a trained GNN,
+so it is kept out of ``val_score``), with ``select: val_acc`` ``val_score`` (the trained GNN's validation
+accuracy, as the gradient-matching methods log it); NaN otherwise. ``meta["best_val"]`` is the selected
+iteration's accuracy of the same kind.
 
 Options ``syn_steps``, ``expert_epochs``, ``max_start_epoch``, ``start_every``, ``lr_feat`` and
 ``lr_student`` may be a mapping ``{ratio: value}`` (the reference tunes them per ratio, notes §4); a run
@@ -845,7 +847,7 @@ class SFGC(Condenser):
             # student_lr: the learning rate this iteration's unroll used
             row = {"epoch": it, "loss": loss_v, "start_epoch": start, "expert": m,
                    "student_lr": float(syn_lr.detach()), "elapsed_s": math.nan, "val_score": math.nan,
-                   "gntk_score": math.nan}
+                   "gntk_score": math.nan, "gntk_val_acc": math.nan}
             if not math.isfinite(loss_v):  # as the reference: stop; keep the best graph so far
                 stopped = f"non-finite loss at iteration {it}"
                 row["elapsed_s"] = time.perf_counter() - t0
@@ -859,14 +861,15 @@ class SFGC(Condenser):
                 x_now = feat.detach().clone()
                 if gntk is not None:
                     score, acc = gntk(x_now, y_syn)
-                    row.update(gntk_score=score, val_score=acc)
+                    row.update(gntk_score=score, gntk_val_acc=acc)
                     key = -score
                 else:
                     res = evaluate(CondensedGraph(x=x_now, y=y_syn, adj=None), graph, cfg["select_arch"], seed,
                                    device, {"eval_every": int(cfg["select_eval_every"])})
                     row["val_score"] = key = res["val_score"]
                 if math.isfinite(key) and (best["key"] is None or key > best["key"]):
-                    best.update(key=key, iteration=it, x=x_now, val=row["val_score"], gntk=row["gntk_score"])
+                    best.update(key=key, iteration=it, x=x_now, val=row["gntk_val_acc" if gntk is not None else "val_score"],
+                                gntk=row["gntk_score"])
             if cfg["select"] == "last":
                 best.update(iteration=it, x=feat.detach().clone())
             row["elapsed_s"] = time.perf_counter() - t0
