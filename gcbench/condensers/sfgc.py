@@ -868,8 +868,8 @@ class SFGC(Condenser):
                                    device, {"eval_every": int(cfg["select_eval_every"])})
                     row["val_score"] = key = res["val_score"]
                 if math.isfinite(key) and (best["key"] is None or key > best["key"]):
-                    best.update(key=key, iteration=it, x=x_now, val=row["gntk_val_acc" if gntk is not None else "val_score"],
-                                gntk=row["gntk_score"])
+                    val_key = "gntk_val_acc" if gntk is not None else "val_score"
+                    best.update(key=key, iteration=it, x=x_now, val=row[val_key], gntk=row["gntk_score"])
             if cfg["select"] == "last":
                 best.update(iteration=it, x=feat.detach().clone())
             row["elapsed_s"] = time.perf_counter() - t0
