@@ -42,8 +42,6 @@ from gcbench.runner import (
 if TYPE_CHECKING:  # pragma: no cover
     from gcbench.runner import Runner
 
-EXECUTORS = ("local", "ray")
-
 
 def _describe_cell(cell: Cell) -> str:
     return f"{cell.spec.label}/{cell.graph.name}/{'full' if cell.ratio is None else cell.ratio}/s{cell.seed}"
