@@ -173,22 +173,25 @@ class Cell:
 
 @dataclass
 class Condensed:
-    """A cell's condensed graph with its cost (``condense_s`` includes work reused from earlier cells)."""
+    """A cell's condensed graph; its cost lives in ``cg.meta`` (``condense_s`` includes work reused from
+    earlier cells, ``condense_peak_mb``), so a saved graph carries it."""
 
     cg: CondensedGraph
-    condense_s: float
-    peak_mb: float
+
+    @property
+    def condense_s(self) -> float:
+        return float(self.cg.meta.get("condense_s", math.nan))
+
+    @property
+    def peak_mb(self) -> float:
+        return float(self.cg.meta.get("condense_peak_mb", math.nan))
 
     def state(self) -> dict[str, Any]:
-        state = self.cg.state()
-        state["meta"] = {**state["meta"], "condense_s": self.condense_s, "condense_peak_mb": self.peak_mb}
-        return state
+        return self.cg.state()
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Condensed:
-        meta = state.get("meta", {})
-        return cls(CondensedGraph.from_state(state), float(meta.get("condense_s", math.nan)),
-                   float(meta.get("condense_peak_mb", math.nan)))
+        return cls(CondensedGraph.from_state(state))
 
 
 def condense_cell(cell: Cell, device: torch.device) -> Condensed:
@@ -207,7 +210,7 @@ def condense_cell(cell: Cell, device: torch.device) -> Condensed:
     elapsed = time.perf_counter() - t0 + float(cg.meta.get("reused_s", 0.0))
     check_condensed(cg, budget, cell.graph)
     cg.meta.update(condense_s=elapsed, condense_peak_mb=mem.peak_mb)
-    return Condensed(cg, elapsed, mem.peak_mb)
+    return Condensed(cg)
 
 
 def make_row(cell: Cell, arch: str, device: torch.device | str, **extra: Any) -> dict[str, Any]:
