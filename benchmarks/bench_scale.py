@@ -65,6 +65,11 @@ def _timed(fn, device: torch.device) -> tuple[Any, float]:
     return out, time.perf_counter() - t0
 
 
+def n_checks(epochs: int, every: int) -> int:
+    """Validation checks of a run of ``epochs`` scoring every ``every`` epochs and at the last one."""
+    return (epochs // every if every else 0) + (0 if every and epochs % every == 0 else 1)
+
+
 def matching_case(method, graph, budget, device, args) -> dict:
     from gcbench.evaluate import evaluate
 
@@ -76,7 +81,7 @@ def matching_case(method, graph, budget, device, args) -> dict:
     _, select_s = _timed(lambda: evaluate(cg, graph, cfg["select_arch"], 0, device,
                                        {"eval_every": int(cfg["select_eval_every"])}), device)
     epochs, every = int(cfg["epochs"]), int(cfg["val_every"])
-    checks = (epochs // every if every else 0) + (0 if every and epochs % every == 0 else 1)
+    checks = n_checks(epochs, every)
     return {"setup_s": setup_s, "epoch_s": epoch_s, "select_s": select_s, "epochs": epochs, "checks": checks,
             "total_s": setup_s + epochs * epoch_s + checks * select_s}
 
@@ -112,7 +117,7 @@ def sfgc_case(method, graph, budget, device, args) -> dict:
     x = cg.x.to(device)
     _, select_s = _timed(lambda: gntk(x, cg.y), device)
     its, every = int(cfg["iterations"]), int(cfg["select_every"])
-    checks = (its // every if every else 0) + (0 if every and its % every == 0 else 1)
+    checks = n_checks(its, every)
     setup_s = expert_s + init_s + gntk_s
     return {"setup_s": setup_s, "epoch_s": epoch_s, "select_s": select_s, "epochs": its, "checks": checks,
             "total_s": setup_s + its * epoch_s + checks * select_s, "expert_s": expert_s, "init_s": init_s,
