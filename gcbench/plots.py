@@ -11,18 +11,24 @@
                                                 configuration, one panel per method, chosen/best marked
 ``cost_quality__<dataset>__<arch>``             mean condensation seconds (log) vs mean test score per
                                                 method and ratio, with the cost/quality (Pareto) frontier
-``convergence__<dataset>``                      matching loss vs epoch and validation score vs seconds
-                                                from ``logs/*.csv`` (gradient-matching methods)
+``convergence__<dataset>``                      matching loss vs epoch, validation score vs epoch (mean
+                                                over seeds) and vs seconds (each seed) from ``logs/*.csv``
+``diagnostics__<dataset>``                      SR-GM's per-epoch diagnostics: share of synthetic nodes
+                                                whose modality gradients conflict, mean cosine between
+                                                the modality blocks, edges of ``A'`` (mean over seeds)
 ``ablation__<method>__<dataset>__<arch>``       bars per variant of one method (``srgm``,
-                                                ``srgm:decouple=false``...) and ratio, mean ± std
+                                                ``srgm:decouple=false``...) and ratio, mean ± 95 % CI
+``conflict_level__<dataset>__<arch>``           test score vs the generated features' cross-modal
+                                                conflict level (``conflict_frac``; datasets that differ
+                                                only in it), one panel per ratio, mean ± 95 % CI
 ==============================================  =============================================================
 
 :func:`plan` decides from the data alone which figures exist and why the others are skipped, so the
 list is a pure function of the rows (``gcbench leaderboard --check`` compares it with the committed
-figures). Style: seaborn ``whitegrid``, the colour-blind-safe ``colorblind`` palette with one fixed colour
-and marker per method across all figures (``whole`` black), ``viridis`` for heatmaps; Agg backend, no
-pyplot state. SVG files are deterministic (``svg.hashsalt`` fixed, no date); PNG files carry no
-software/version stamp.
+figures). Intervals are Student-t 95 % intervals over seeds (:mod:`gcbench.stats`). Style: seaborn
+``whitegrid``, the colour-blind-safe ``colorblind`` palette with one fixed colour and marker per method
+across all figures (``whole`` black), ``viridis`` for heatmaps; Agg backend, no pyplot state. SVG files
+are deterministic (``svg.hashsalt`` fixed, no date); PNG files carry no software/version stamp.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from typing import Any
 import pandas as pd
 
 from gcbench.errors import GCBenchError
+from gcbench.stats import mean_ci
 
 FORMATS = ("png", "svg")
 REFERENCE = "whole"
@@ -54,6 +61,12 @@ RC = {
     "figure.dpi": 100,
     "savefig.dpi": 150,
     "savefig.bbox": "tight",
+}
+#: SR-GM's per-epoch diagnostics in logs/*.csv (gcbench/condensers/srgm.py) -> axis labels
+DIAGNOSTICS = {
+    "conflict_frac": "share of synthetic nodes with conflicting modality gradients",
+    "modality_cos": "mean cosine between modality gradient blocks",
+    "edges": "edges of A' (after threshold)",
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]")
 
@@ -232,6 +245,16 @@ def plan(inputs: Inputs) -> Plan:
             out.figures.append(Figure(f"convergence__{slug(ds)}", "convergence", f"convergence {ds}",
                                       _draw_convergence(g, ds, style)))
 
+    # SR-GM diagnostics
+    diag = logs[logs["conflict_frac"].notna()] if not logs.empty else logs
+    if diag.empty:
+        out.skipped.append(("diagnostics", "no per-epoch conflict diagnostics (logs of srgm / srgm-plus)"))
+    else:
+        for (ds,), _g in _groups(diag, ["dataset"]):
+            g = logs[logs["dataset"] == ds]  # GCond's logs of the dataset join the edge panel
+            out.figures.append(Figure(f"diagnostics__{slug(ds)}", "diagnostics", f"SR-GM diagnostics {ds}",
+                                      _draw_diagnostics(g, ds, style)))
+
     # ablation: methods with two or more variants
     found = False
     if ok is not None and not ok.empty:
@@ -245,7 +268,43 @@ def plan(inputs: Inputs) -> Plan:
     if not found:
         out.skipped.append(("ablation", "no method has two or more variants in the rows "
                                         "(e.g. srgm and srgm:decouple=false)"))
+
+    # score vs the cross-modal conflict level of the generated features
+    levels = _conflict_levels(ok) if ok is not None and not ok.empty else None
+    if levels is None or levels.empty:
+        out.skipped.append(("conflict_level", "no dataset at two or more conflict_frac levels "
+                                              "(e.g. synthetic-ecommerce:conflict_frac=0 and =0.6)"))
+    else:
+        for (fam, arch), g in _groups(levels, ["family", "arch"]):
+            out.figures.append(Figure(f"conflict_level__{slug(fam)}__{slug(arch)}", "conflict_level",
+                                      f"{fam} vs conflict level — {arch}", _draw_conflict_level(g, fam, arch, style)))
     return out
+
+
+def _conflict_levels(ok: pd.DataFrame) -> pd.DataFrame:
+    """Rows of datasets with generated modality features, with ``family`` (the dataset name without
+    ``conflict_frac``) and ``level`` (its value, the generator's default where the name leaves it out);
+    only families seen at two or more levels."""
+    from gcbench.data.synthetic import DEFAULTS
+    from gcbench.spec import canonical, parse_spec
+
+    fam, lev = {}, {}
+    for ds in sorted(set(ok["dataset"].astype(str))):
+        try:
+            base, opts = parse_spec(ds, "dataset")
+        except GCBenchError:
+            continue
+        if "conflict_frac" not in opts and base != "synthetic-ecommerce" and opts.get("features") != "synthetic":
+            continue
+        level = float(opts.pop("conflict_frac", DEFAULTS["conflict_frac"]))
+        fam[ds], lev[ds] = canonical(base, opts), level
+    sub = ok[ok["dataset"].astype(str).isin(fam)].copy()
+    if sub.empty:
+        return sub
+    sub["family"] = sub["dataset"].astype(str).map(fam)
+    sub["level"] = sub["dataset"].astype(str).map(lev)
+    n_levels = sub.groupby("family")["level"].nunique()
+    return sub[sub["family"].isin(n_levels[n_levels >= 2].index)]
 
 
 def _ratio_counts(ok: pd.DataFrame) -> dict[tuple[str, str], int]:
@@ -301,6 +360,7 @@ def _parse_logs(logs: list[tuple[str, pd.DataFrame]], methods: list[str], datase
             "loss": pd.to_numeric(df["loss"], errors="coerce"),
             "elapsed_s": pd.to_numeric(df["elapsed_s"], errors="coerce") if "elapsed_s" in df else math.nan,
             "val_score": pd.to_numeric(df["val_score"], errors="coerce") if "val_score" in df else math.nan,
+            **{c: pd.to_numeric(df[c], errors="coerce") if c in df else math.nan for c in DIAGNOSTICS},
         })
         f["method"] = by_slug_m.get(parts[0], parts[0])
         f["dataset"] = by_slug_d.get(parts[1], parts[1])
@@ -309,8 +369,8 @@ def _parse_logs(logs: list[tuple[str, pd.DataFrame]], methods: list[str], datase
         f["cell"] = stem
         frames.append(f)
     if not frames:
-        return pd.DataFrame(columns=["epoch", "loss", "elapsed_s", "val_score", "method", "dataset", "ratio",
-                                     "seed", "cell"])
+        return pd.DataFrame(columns=["epoch", "loss", "elapsed_s", "val_score", *DIAGNOSTICS, "method", "dataset",
+                                     "ratio", "seed", "cell"])
     return pd.concat(frames, ignore_index=True)
 
 
@@ -467,27 +527,36 @@ def _draw_cost_quality(g: pd.DataFrame, ref: pd.DataFrame, ds: str, arch: str, s
     return draw
 
 
+def _curves(g: pd.DataFrame) -> list[tuple[str, float, pd.DataFrame, str]]:
+    """(method, ratio, rows, line style) per method and ratio, in the gallery's order."""
+    ratios = sorted(set(g["ratio"].dropna().astype(float)))
+    dashes = ["-", "--", ":", "-."]
+    keys = sorted({(str(m), float(q)) for m, q in zip(g["method"], g["ratio"])},
+                  key=lambda k: (_method_key(k[0]), k[1]))
+    return [(m, q, g[(g["method"] == m) & (g["ratio"] == q)],
+             dashes[ratios.index(q) % len(dashes)] if q in ratios else "-") for m, q in keys]
+
+
 def _draw_convergence(g: pd.DataFrame, ds: str, style: Style) -> Callable[[Any], None]:
     def draw(fig: Any) -> None:
-        ax1, ax2 = fig.subplots(1, 2)
-        ratios = sorted(set(g["ratio"].dropna().astype(float)))
-        dashes = ["-", "--", ":", "-."]
-        keys = sorted({(str(m), float(q)) for m, q in zip(g["method"], g["ratio"])},
-                      key=lambda k: (_method_key(k[0]), k[1]))
-        for m, q in keys:
-            sub = g[(g["method"] == m) & (g["ratio"] == q)]
-            ls = dashes[ratios.index(q) % len(dashes)] if q in ratios else "-"
+        ax1, ax2, ax3 = fig.subplots(1, 3)
+        for m, q, sub, ls in _curves(g):
+            label = f"{m}, r={_ratio_fmt(q)}"
             per_epoch = sub.groupby("epoch")["loss"].mean().sort_index()
             ax1.plot(per_epoch.index, per_epoch.values, color=style.color(m), linestyle=ls, linewidth=1.2,
-                     label=f"{m}, r={_ratio_fmt(q)}")
+                     label=label)
+            val = sub[sub["val_score"].notna()]
+            if not val.empty:
+                per_epoch = val.groupby("epoch")["val_score"].mean().sort_index() * 100
+                ax2.plot(per_epoch.index, per_epoch.values, color=style.color(m), linestyle=ls,
+                         marker=style.marker(m), markersize=4, linewidth=1.2, label=label)
             first = True
             for _seed, cell in sorted(sub.groupby("seed"), key=lambda kv: kv[0]):
                 val = cell[cell["val_score"].notna()].sort_values("elapsed_s")
                 if val.empty:
                     continue
-                ax2.plot(val["elapsed_s"], val["val_score"] * 100, color=style.color(m), linestyle=ls,
-                         marker=style.marker(m), markersize=4, linewidth=1,
-                         label=f"{m}, r={_ratio_fmt(q)}" if first else None)
+                ax3.plot(val["elapsed_s"], val["val_score"] * 100, color=style.color(m), linestyle=ls,
+                         marker=style.marker(m), markersize=4, linewidth=1, label=label if first else None)
                 first = False
         loss = g["loss"].dropna()
         if len(loss) and (loss > 0).all() and loss.max() > 20 * loss.min():
@@ -495,12 +564,37 @@ def _draw_convergence(g: pd.DataFrame, ds: str, style: Style) -> Callable[[Any],
         ax1.set_xlabel("epoch")
         ax1.set_ylabel("matching loss (mean over seeds)")
         ax1.set_title("loss")
-        ax2.set_xlabel("condensation time (s)")
+        ax2.set_xlabel("epoch")
         ax2.set_ylabel("validation score of the condensed graph (%)")
-        ax2.set_title("validation during condensation (each seed)")
+        ax2.set_title("validation vs epoch (mean over seeds)")
+        ax3.set_xlabel("condensation time (s)")
+        ax3.set_ylabel("validation score of the condensed graph (%)")
+        ax3.set_title("validation vs time (each seed)")
         _legend(ax1, loc="best")
         fig.suptitle(f"convergence on {ds}", fontsize=10)
-        fig.set_size_inches(11.0, 4.0)
+        fig.set_size_inches(15.0, 4.0)
+    return draw
+
+
+def _draw_diagnostics(g: pd.DataFrame, ds: str, style: Style) -> Callable[[Any], None]:
+    def draw(fig: Any) -> None:
+        axes = fig.subplots(1, len(DIAGNOSTICS))
+        for ax, (col, label) in zip(axes, DIAGNOSTICS.items()):
+            for m, q, sub, ls in _curves(g):
+                vals = sub[sub[col].notna()]
+                if vals.empty:
+                    continue
+                per_epoch = vals.groupby("epoch")[col].mean().sort_index()
+                ax.plot(per_epoch.index, per_epoch.values, color=style.color(m), linestyle=ls, linewidth=1.2,
+                        label=f"{m}, r={_ratio_fmt(q)}")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(label, fontsize=8)
+        axes[0].set_ylim(-0.02, 1.02)
+        axes[1].axhline(0.0, color="grey", linewidth=0.8, linestyle=":")
+        _legend(axes[2], loc="best")
+        fig.suptitle(f"SR-GM diagnostics on {ds} (mean over seeds; the edge panel includes every method "
+                     "that learns A')", fontsize=10)
+        fig.set_size_inches(15.0, 4.0)
     return draw
 
 
@@ -516,7 +610,7 @@ def _draw_ablation(g: pd.DataFrame, base: str, ds: str, arch: str, style: Style)
         width = 0.8 / len(variants)
         x = np.arange(len(ratios))
         for i, v in enumerate(variants):
-            stats = [_mean_std(sorted(g[(g["method"] == v) & (g["ratio"] == q)]["score"])) for q in ratios]
+            stats = [mean_ci(g[(g["method"] == v) & (g["ratio"] == q)]["score"]) for q in ratios]
             ax.bar(x + (i - (len(variants) - 1) / 2) * width, [s[0] for s in stats], width=width,
                    yerr=[0.0 if math.isnan(s[1]) else s[1] for s in stats], color=pal[i], capsize=3, label=v,
                    edgecolor="white")
@@ -524,9 +618,37 @@ def _draw_ablation(g: pd.DataFrame, base: str, ds: str, arch: str, style: Style)
         ax.set_ylabel(_metric_label(g))
         lo = float(g["score"].min())
         ax.set_ylim(max(0.0, lo - 10.0), min(100.0, float(g["score"].max()) + 5.0))
-        ax.set_title(f"{base}: variants on {ds} — {arch} (mean ± std over seeds)")
+        n = sorted(set(g.groupby(["method", "ratio"])["seed"].nunique()))
+        ax.set_title(f"{base}: variants on {ds} — {arch}\n(mean ± 95 % CI over {'/'.join(map(str, n))} seed(s))")
         _legend(ax, loc="lower right")
         fig.set_size_inches(max(5.0, 1.2 + 1.3 * len(ratios) * max(1, len(variants) / 2)), 4.0)
+    return draw
+
+
+def _draw_conflict_level(g: pd.DataFrame, fam: str, arch: str, style: Style) -> Callable[[Any], None]:
+    def draw(fig: Any) -> None:
+        ratios = sorted(set(g[g["method"] != REFERENCE]["ratio"].astype(float)))
+        axes = fig.subplots(1, max(1, len(ratios)), squeeze=False, sharey=True)[0]
+        ref = g[g["method"] == REFERENCE]
+        for ax, q in zip(axes, ratios):
+            sub = g[(g["method"] != REFERENCE) & (g["ratio"].astype(float) == q)]
+            for m in sorted(set(sub["method"]), key=_method_key):
+                rows = sub[sub["method"] == m]
+                levels = sorted(set(rows["level"]))
+                stats = [mean_ci(rows[rows["level"] == lv]["score"]) for lv in levels]
+                ax.errorbar(levels, [s[0] for s in stats], yerr=[0.0 if math.isnan(s[1]) else s[1] for s in stats],
+                            label=m, color=style.color(m), marker=style.marker(m), capsize=3, linewidth=1.2,
+                            markersize=5)
+            if not ref.empty:
+                levels = sorted(set(ref["level"]))
+                ax.plot(levels, [mean_ci(ref[ref["level"] == lv]["score"])[0] for lv in levels], color="black",
+                        linestyle="--", linewidth=1, label=f"{REFERENCE} (full graph)")
+            ax.set_xlabel("conflict_frac (share of nodes whose image view points to another class)")
+            ax.set_title(f"r={_ratio_fmt(q)}")
+        axes[0].set_ylabel(_metric_label(g))
+        _legend(axes[-1], loc="best", fontsize=7)
+        fig.suptitle(f"{fam} — {arch}: score vs cross-modal conflict (mean ± 95 % CI over seeds)", fontsize=10)
+        fig.set_size_inches(max(6.0, 5.0 * len(ratios)), 4.0)
     return draw
 
 

@@ -65,10 +65,11 @@ def test_plan_on_results_only_skips_with_reasons(tmp_path):
     p = plan(read_inputs(d))
     assert [f.name for f in p.figures] == ["score_vs_ratio__cora__gcn", "cost_quality__cora__gcn"]
     reasons = dict(p.skipped)
-    assert set(reasons) == {"cross_arch", "nas", "convergence", "ablation"}
+    assert set(reasons) == {"cross_arch", "nas", "convergence", "diagnostics", "ablation", "conflict_level"}
     assert "two or more architectures" in reasons["cross_arch"]
     assert "no NAS results" in reasons["nas"] and "no per-epoch logs" in reasons["convergence"]
     assert "two or more variants" in reasons["ablation"]
+    assert "conflict_frac levels" in reasons["conflict_level"] and "srgm" in reasons["diagnostics"]
 
 
 def test_every_kind_when_the_data_allows_it(tmp_path):
@@ -83,7 +84,9 @@ def test_every_kind_when_the_data_allows_it(tmp_path):
     written, skipped = plot_all(d)
     # sgc was evaluated at one ratio only (a cross-architecture grid): the heatmap shows it, no per-arch plots
     one = "cora: sgc evaluated at one ratio only (see the cross_arch heatmap)"
-    assert skipped == [("score_vs_ratio", one), ("cost_quality", one)]
+    # (the SR-GM kinds have their own test below)
+    assert [k for k in skipped if k[0] not in ("diagnostics", "conflict_level")] == [("score_vs_ratio", one),
+                                                                                      ("cost_quality", one)]
     names = sorted(p.name for p in written)
     stems = sorted({n.rsplit(".", 1)[0] for n in names})
     assert stems == sorted([
@@ -159,3 +162,54 @@ def test_logs_without_the_columns(tmp_path, bad):
     else:
         with pytest.raises(GCBenchError, match="no 'epoch' column"):
             read_inputs(d)
+
+
+SYN = "synthetic-ecommerce:image_dim=128:n_nodes=1000"
+
+
+def test_srgm_figures_diagnostics_and_conflict_level(tmp_path):
+    """SR-GM logs give the diagnostics figure; synthetic graphs at three conflict levels (one of them the
+    generator's default, left out of the name) give the conflict-level figure with the level read from the
+    name; a dataset at one level does not."""
+    rows = []
+    names = {0.0: "synthetic-ecommerce:conflict_frac=0.0:image_dim=128:n_nodes=1000", 0.3: SYN,
+             0.6: "synthetic-ecommerce:conflict_frac=0.6:image_dim=128:n_nodes=1000"}
+    for lv, ds in names.items():
+        for s in (0, 1, 2):
+            for q in (0.25, 0.5):
+                rows.append(row("srgm", q, s, 0.7 - lv / 4 + 0.01 * s, dataset=ds))
+                rows.append(row("gcond", q, s, 0.68 - lv / 3, dataset=ds))
+            rows.append(row("whole", None, s, 0.8 - lv / 5, dataset=ds))
+    rows += [row("random", 0.5, s, 0.5, dataset="cora") for s in (0, 1)]
+    log = pd.DataFrame({"epoch": [1, 2, 3], "loss": [3.0, 2.0, 1.5], "elapsed_s": [1.0, 2.0, 3.0],
+                        "val_score": [None, 0.6, 0.7], "conflict_frac": [0.7, 0.5, 0.4],
+                        "modality_cos": [-0.05, 0.0, 0.04], "edges": [1220, 1100, 1063], "damping": [1e-6] * 3})
+    glog = log.drop(columns=["conflict_frac", "modality_cos", "damping"])
+    slug_syn = "synthetic-ecommerce_image_dim=128_n_nodes=1000"
+    logs = {f"srgm__{slug_syn}__r0.5__s{s}__h.csv": log for s in (0, 1)}
+    logs.update({f"gcond__{slug_syn}__r0.5__s{s}__h.csv": glog for s in (0, 1)})
+    d = results_dir(tmp_path, rows, logs=logs)
+    from gcbench.plots import _conflict_levels, _ok, read_inputs
+
+    p = plan(read_inputs(d))
+    kinds = {f.name: f.kind for f in p.figures}
+    assert kinds[f"diagnostics__{slug_syn}"] == "diagnostics"
+    assert kinds[f"conflict_level__{slug_syn}__gcn"] == "conflict_level"
+    assert not any(k.startswith("conflict_level__cora") for k in kinds)
+    levels = _conflict_levels(_ok(read_inputs(d).results))
+    assert sorted(set(levels["level"])) == [0.0, 0.3, 0.6] and set(levels["family"]) == {SYN}
+    written, _ = plot_all(d, formats=("svg",))
+    stems = {w.stem for w in written}
+    assert {f"diagnostics__{slug_syn}", f"conflict_level__{slug_syn}__gcn", f"convergence__{slug_syn}"} <= stems
+
+
+def test_ablation_bars_are_95_percent_intervals():
+    from gcbench.stats import mean_ci, paired_diff_ci, verdict
+
+    m, h, n = mean_ci([1.0, 2.0, 3.0])
+    assert (m, n) == (2.0, 3) and h == pytest.approx(4.302653 * 1.0 / 3 ** 0.5, rel=1e-5)
+    assert mean_ci([5.0])[1] != mean_ci([5.0])[1]  # NaN: one seed has no interval
+    d, h, n = paired_diff_ci({0: 0.8, 1: 0.7, 2: 0.75, 9: 0.1}, {0: 0.7, 1: 0.6, 2: 0.66})
+    assert n == 3 and d == pytest.approx(0.09667, abs=1e-4)  # seed 9 has no partner: left out
+    assert verdict(d, h) == "better" and verdict(-d, h) == "worse" and verdict(0.01, h) == "no difference shown"
+    assert verdict(0.1, float("nan")) == "too few seeds"
