@@ -48,6 +48,7 @@ QUESTIONS = (
     Question("decoupling helps SR-GM's damping", "srgm", "srgm:decouple=false"),
     Question("srgm-plus beats SR-GM", "srgm-plus", "srgm"),
     Question("srgm-plus beats GCond", "srgm-plus", "gcond"),
+    Question("srgm-plus: its damping helps", "srgm-plus", "srgm-plus:lambda=0"),
     Question("srgm-plus: decoupling the update (not only the damping field) helps", "srgm-plus",
              "srgm-plus:decouple_target=damping"),
     Question("srgm-plus: the differentiable damping gradient helps", "srgm-plus",
