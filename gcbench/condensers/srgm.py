@@ -34,6 +34,15 @@ With ``lambda: 0`` and ``decouple: false`` the method is exactly GCond with the 
 * ``modality_scale: true`` — each modality block of ``G`` is divided by its RMS over the synthetic nodes
   before decoupling and damping, so a modality with larger feature scale does not dominate either.
 
+**The other trivial minimum.** The normalised ``R`` cannot be minimised by an empty graph, but with the
+differentiable field it *can* be minimised by oversmoothing: on a complete graph with uniform weights the
+GCN gives every synthetic node the same representation, so ``G`` has (nearly) equal rows, the constant
+vector is in the kernel of ``L``, and ``R -> 0``. The double backward lets the optimiser walk there. At
+``lambda`` 5 or 50, ``A'`` became the complete graph (every pair above the threshold, mass rising) and a
+GCN trained on it scored 22-33 % on the 1,000-node synthetic graph at r=0.5, below random real nodes;
+``damping_grad: constant`` or ``lambda`` <= 0.5 avoid it. ``lambda`` is therefore 0.5, chosen on validation
+(``methods/srgm-plus.yaml``). Check the ``edges`` / ``adj_mass`` columns of the log and ``n_syn_edges``.
+
 Diagnostics in the per-epoch log: ``loss`` (matching), ``damping`` (R), ``conflict_frac`` (share of
 synthetic nodes with at least one conflicting block pair), ``modality_cos`` (mean cosine between the
 blocks, over nodes and pairs), ``edges`` / ``adj_mass`` of ``A'``, and the validation score.
@@ -191,8 +200,8 @@ class SRGMPlus(SRGM):
     description = "SR-GM corrected: decoupled update, differentiable normalised damping, per-modality scale"
     defaults: dict[str, Any] = {
         **SRGM.defaults,
-        "lambda": 50.0,  # R is in [0, 2] here; 50 puts lambda*R near 10-15 % of the matching loss at the start
-                         # (synthetic-ecommerce, 600 nodes, 2-layer GCN: matching ~200, R ~0.4)
+        "lambda": 0.5,   # chosen on validation (methods/srgm-plus.yaml): at 5 and 50 the double-backward
+                         # damping collapses A' to a complete, uniform graph (oversmoothing minimises R)
         "decouple_target": "update",
         "damping_grad": "differentiable",
         "damping_norm": "normalized",
