@@ -630,13 +630,17 @@ def _draw_conflict_level(g: pd.DataFrame, fam: str, arch: str, style: Style) -> 
         ratios = sorted(set(g[g["method"] != REFERENCE]["ratio"].astype(float)))
         axes = fig.subplots(1, max(1, len(ratios)), squeeze=False, sharey=True)[0]
         ref = g[g["method"] == REFERENCE]
+        span = (g["level"].max() - g["level"].min()) or 1.0
         for ax, q in zip(axes, ratios):
             sub = g[(g["method"] != REFERENCE) & (g["ratio"].astype(float) == q)]
-            for m in sorted(set(sub["method"]), key=_method_key):
+            methods = sorted(set(sub["method"]), key=_method_key)
+            for i, m in enumerate(methods):
                 rows = sub[sub["method"] == m]
                 levels = sorted(set(rows["level"]))
                 stats = [mean_ci(rows[rows["level"] == lv]["score"]) for lv in levels]
-                ax.errorbar(levels, [s[0] for s in stats], yerr=[0.0 if math.isnan(s[1]) else s[1] for s in stats],
+                dodge = (i - (len(methods) - 1) / 2) * 0.012 * span  # side by side, so the intervals stay readable
+                ax.errorbar([lv + dodge for lv in levels], [s[0] for s in stats],
+                            yerr=[0.0 if math.isnan(s[1]) else s[1] for s in stats],
                             label=m, color=style.color(m), marker=style.marker(m), capsize=3, linewidth=1.2,
                             markersize=5)
             if not ref.empty:
