@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from gcbench.errors import GCBenchError
+from gcbench.leaderboard import _md_escape as md_escape
+from gcbench.plots import _ok as plots_ok
 from gcbench.spec import canonical, parse_spec
 from gcbench.stats import mean_ci, paired_diff_ci, verdict
 
@@ -67,10 +69,9 @@ def variant(label: str) -> str:
 
 
 def _ok_rows(results: pd.DataFrame) -> pd.DataFrame:
-    ok = results[results["status"] == "ok"].copy()
+    ok = plots_ok(results)  # ok rows with ``score`` in percent, as the plots read them
     if ok.empty:
         raise GCBenchError("no ok rows to report on")
-    ok["score"] = ok["test_score"].astype(float) * 100.0
     ok["variant"] = ok["method"].astype(str).map(variant)
     clash = ok.groupby("variant")["method"].nunique()
     if (clash > 1).any():
@@ -173,9 +174,9 @@ def _md(df: pd.DataFrame, index: str | None = None) -> str:
     if df.empty:
         return "(no rows)\n"
     d = df.reset_index().rename(columns={"index": index}) if index else df
-    head = "| " + " | ".join(map(str, d.columns)) + " |"
+    head = "| " + " | ".join(md_escape(str(c)) for c in d.columns) + " |"
     sep = "|" + "|".join("---" for _ in d.columns) + "|"
-    body = ["| " + " | ".join("" if (isinstance(x, float) and math.isnan(x)) else str(x) for x in r) + " |"
+    body = ["| " + " | ".join("" if (isinstance(x, float) and math.isnan(x)) else md_escape(str(x)) for x in r) + " |"
             for r in d.itertuples(index=False)]
     return "\n".join([head, sep, *body]) + "\n"
 
