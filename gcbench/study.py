@@ -7,7 +7,8 @@ writes Markdown with
 * the mean edge count of each method's condensed graphs (an empty or complete graph is a finding);
 * the questions below, each answered per dataset, ratio and architecture by the seed-paired difference
   ``a - b`` with its 95 % CI and a verdict (``better`` / ``worse`` when the interval excludes 0, ``no
-  difference shown`` otherwise; :mod:`gcbench.stats`), and a one-line count per question.
+  difference shown`` otherwise; :mod:`gcbench.stats`), a one-line count per question and the same counts
+  per dataset (:func:`by_dataset`: which conflict levels a part helps at).
 
 Questions compare *variants*: a row's method label with its budget options (:data:`BUDGET_OPTIONS`, e.g.
 ``epochs=100``) removed, so a reduced-epoch study answers the same questions. Two labels of one variant at
@@ -170,6 +171,21 @@ def summary(ans: pd.DataFrame) -> pd.DataFrame:
                                        "mean diff (points)"])
 
 
+def by_dataset(ans: pd.DataFrame) -> pd.DataFrame:
+    """Rows = questions, columns = datasets: ``mean diff: better / worse / no difference shown`` over that
+    dataset's (ratio, arch) cells, so where (e.g. at which conflict level) a part helps reads at a glance."""
+    table: dict[str, dict[str, str]] = {}
+    for text in dict.fromkeys(ans["question"]):
+        g = ans[ans["question"] == text]
+        cells = {}
+        for d in sorted(set(g["dataset"])):
+            v = g[g["dataset"] == d]["verdict"].value_counts()
+            cells[d] = (f"{g[g['dataset'] == d]['diff'].mean():+.1f}: {int(v.get('better', 0))} / "
+                        f"{int(v.get('worse', 0))} / {int(v.get('no difference shown', 0))}")
+        table[text] = cells
+    return pd.DataFrame.from_dict(table, orient="index")
+
+
 def _md(df: pd.DataFrame, index: str | None = None) -> str:
     if df.empty:
         return "(no rows)\n"
@@ -188,6 +204,9 @@ def report(results: pd.DataFrame, title: str = "SR-GM study") -> str:
     parts = [f"# {title}\n",
              "Test scores in %, mean ± 95 % Student-t interval over seeds (n). Differences are paired by seed.\n",
              "## Verdicts\n", _md(summary(ans)),
+             "\n## Verdicts per dataset\n",
+             "Mean paired difference in points, then how many (ratio, architecture) cells say better / worse /"
+             " no difference shown.\n", _md(by_dataset(ans), "question"),
              "\n## Per cell\n"]
     table = ans.copy()
     table["ratio"] = table["ratio"].map(lambda q: f"{q:g}")

@@ -9,7 +9,7 @@ import pytest
 
 from gcbench.errors import GCBenchError
 from gcbench.results import COLUMNS
-from gcbench.study import QUESTIONS, _ok_rows, answers, edges, report, summary, variant
+from gcbench.study import QUESTIONS, _ok_rows, answers, by_dataset, edges, report, summary, variant
 from gcbench.suite import load_suite
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,7 +55,10 @@ def test_paired_verdicts_and_counts():
     assert "SR-GM beats SFGC" not in got  # no sfgc rows: no answer, not a made-up one
     summ = summary(ans).set_index("question")
     assert summ.loc["SR-GM beats GCond", "better"] == 1 and summ.loc["SR-GM beats GCond", "cells"] == 1
+    per = by_dataset(ans)
+    assert per.loc["SR-GM beats GCond", SYN] == "+2.0: 1 / 0 / 0"
     text = report(frame(rows), title="t")
+    assert "| SR-GM beats GCond | +2.0: 1 / 0 / 0 |" in text
     assert "| SR-GM beats GCond | 1 | 1 | 0 | 0 | +2.0 |" in text
     assert "## Scores, gcn" in text and "72.0 ± " in text and "(5)" in text
     e = edges(_ok_rows(frame(rows)))
@@ -99,3 +102,20 @@ def test_study_suites_answer_every_question(name):
     # one budget per variant, or the report refuses the rows
     labels = {m for g in suite.grids for m in g.methods}
     assert len({variant(m) for m in labels}) == len(labels)
+
+
+def test_verdicts_per_dataset_keep_levels_apart():
+    # SR-GM 2 points above GCond at conflict level 0.6 and 3 below at level 0: the per-dataset table must
+    # not blur them into one mean (the overall count says 1 better, 1 worse)
+    low, high = f"{SYN}:conflict_frac=0.0", f"{SYN}:conflict_frac=0.6"
+    noise = [0.0, 4.0, -4.0, 2.0, -2.0]
+    rows = []
+    for s, e in enumerate(noise):
+        rows += [row("srgm", s, (60 + e + 2) / 100, dataset=high), row("gcond", s, (60 + e) / 100, dataset=high),
+                 row("srgm", s, (70 + e - 3) / 100, dataset=low), row("gcond", s, (70 + e) / 100, dataset=low)]
+    ans = answers(_ok_rows(frame(rows)))
+    per = by_dataset(ans)
+    assert per.loc["SR-GM beats GCond", high] == "+2.0: 1 / 0 / 0"
+    assert per.loc["SR-GM beats GCond", low] == "-3.0: 0 / 1 / 0"
+    summ = summary(ans).set_index("question")
+    assert (summ.loc["SR-GM beats GCond", "better"], summ.loc["SR-GM beats GCond", "worse"]) == (1, 1)
