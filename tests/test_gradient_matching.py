@@ -107,6 +107,26 @@ def test_pge_pair_trick_symmetry_and_range():
     assert torch.allclose(a, ref, atol=1e-5)
 
 
+def test_kept_pge_forward_is_reused_only_while_current(small_graph):
+    # train_theta keeps its PGE(X') for the next matching step: the same values as a fresh forward, and
+    # never used once X' or the PGE weights have changed
+    torch.manual_seed(0)
+    method = get_condenser("gcond")(**FAST)
+    st = method.setup(small_graph, Budget.from_graph(small_graph, 0.1), seed=0, device=CPU)
+    theta = st.fresh_theta()
+    opt = torch.optim.Adam(theta, lr=0.01)
+    st.train_theta(theta, opt)
+    kept = st._pge_cache[1]
+    assert st.pge_adj() is kept and torch.equal(kept, st.pge(st.feat))
+    assert st._pge_cache is None  # used once
+    st.train_theta(theta, opt)
+    stale = st._pge_cache[1]
+    with torch.no_grad():
+        st.feat.add_(0.1)  # X' moved (as an optimiser step does): the kept forward is stale
+    fresh = st.pge_adj()
+    assert fresh is not stale and torch.equal(fresh, st.pge(st.feat)) and not torch.equal(fresh, stale)
+
+
 def test_gcond_beats_random_on_validation(small_graph):
     # 30 synthetic nodes; the features of this graph are noisy (std ~5), so X' needs a large step
     budget = Budget.from_graph(small_graph, 0.25)

@@ -141,7 +141,7 @@ class SRGMState(MatchingState):
 
     def match_step(self, theta: list[Tensor], step_adj: bool) -> dict[str, Tensor]:
         cfg = self.cfg
-        adj = self.pge(self.feat)
+        adj = self.pge_adj()
         adj_norm = dense_gcn_norm(adj)
         match = self.matching_loss(theta, adj_norm)
         g = self.field(theta, adj_norm)
