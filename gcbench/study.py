@@ -28,6 +28,7 @@ import pandas as pd
 
 from gcbench.errors import GCBenchError
 from gcbench.leaderboard import _md_escape as md_escape
+from gcbench.plots import _conflict_levels as plots_conflict_levels
 from gcbench.plots import _ok as plots_ok
 from gcbench.spec import canonical, parse_spec
 from gcbench.stats import mean_ci, paired_diff_ci, verdict
@@ -197,12 +198,26 @@ def _md(df: pd.DataFrame, index: str | None = None) -> str:
     return "\n".join([head, sep, *body]) + "\n"
 
 
+def short_names(datasets: list[str]) -> dict[str, str]:
+    """Readable column names: a generated dataset seen at several conflict levels becomes ``<name>
+    conflict=<level>`` (the level as the conflict-level plot reads it); every other name is
+    kept. Falls back to the full names if two would collide."""
+    levels = plots_conflict_levels(pd.DataFrame({"dataset": sorted(set(datasets))}))
+    level = dict(zip(levels["dataset"], levels["level"])) if not levels.empty else {}
+    names = {d: f"{parse_spec(d, 'dataset')[0]} conflict={level[d]:g}" if d in level else d for d in datasets}
+    return names if len(set(names.values())) == len(names) else {d: d for d in datasets}
+
+
 def report(results: pd.DataFrame, title: str = "SR-GM study") -> str:
     """The whole Markdown report (see the module docstring)."""
     ok = _ok_rows(results)
+    names = short_names(sorted(set(ok["dataset"].astype(str))))
+    ok["dataset"] = ok["dataset"].astype(str).map(names)
     ans = answers(ok)
+    legend = [f"* `{short}`: `{full}`" for full, short in sorted(names.items(), key=lambda kv: kv[1]) if short != full]
     parts = [f"# {title}\n",
              "Test scores in %, mean ± 95 % Student-t interval over seeds (n). Differences are paired by seed.\n",
+             *(["Datasets:\n", "\n".join(legend) + "\n"] if legend else []),
              "## Verdicts\n", _md(summary(ans)),
              "\n## Verdicts per dataset\n",
              "Mean paired difference in points, then how many (ratio, architecture) cells say better / worse /"

@@ -119,3 +119,6 @@ def test_verdicts_per_dataset_keep_levels_apart():
     assert per.loc["SR-GM beats GCond", low] == "-3.0: 0 / 1 / 0"
     summ = summary(ans).set_index("question")
     assert (summ.loc["SR-GM beats GCond", "better"], summ.loc["SR-GM beats GCond", "worse"]) == (1, 1)
+    text = report(frame(rows))
+    assert f"* `synthetic-ecommerce conflict=0.6`: `{high}`" in text
+    assert "| SR-GM beats GCond | -3.0: 0 / 1 / 0 | +2.0: 1 / 0 / 0 |" in text  # columns by level
