@@ -445,14 +445,12 @@ class MatchingState:
             return cached[1]
         return self.pge(self.feat)
 
-    def syn_adj(self, with_grad: bool) -> Tensor:
-        """The normalised synthetic adjacency ``D^-1/2 (A' + I) D^-1/2`` (identity without structure)."""
+    def syn_adj(self) -> Tensor:
+        """The normalised synthetic adjacency ``D^-1/2 (A' + I) D^-1/2`` with its autograd graph (identity
+        without structure)."""
         if not self.learn_adj:
             return torch.eye(self.n_syn, device=self.device)
-        if with_grad:
-            return dense_gcn_norm(self.pge_adj())
-        with torch.no_grad():
-            return dense_gcn_norm(self.pge(self.feat.detach()))
+        return dense_gcn_norm(self.pge_adj())
 
     def fresh_theta(self) -> list[Tensor]:
         cfg = self.cfg
@@ -478,7 +476,7 @@ class MatchingState:
 
         Returns detached scalar tensors on the device (no host synchronisation per step): ``loss``
         and, for subclasses, their own diagnostics."""
-        loss = self.matching_loss(theta, self.syn_adj(True))
+        loss = self.matching_loss(theta, self.syn_adj())
         self.step(loss, step_adj)
         return {"loss": loss.detach()}
 
@@ -494,10 +492,9 @@ class MatchingState:
         if self.learn_adj:  # computed with its graph: the next matching step reuses it (pge_adj)
             raw = self.pge(self.feat)
             self._pge_cache = (self._pge_key(), raw)
-            with torch.no_grad():
-                adj = dense_gcn_norm(raw.detach())
+            adj = dense_gcn_norm(raw.detach())
         else:
-            adj = self.syn_adj(False)
+            adj = self.syn_adj()  # the identity
         z = dense_input(self.feat.detach(), adj, self.arch, self.K)  # fixed during the inner loop
         for _ in range(int(self.cfg["inner"])):
             opt.zero_grad()
