@@ -158,16 +158,20 @@ def answers(ok: pd.DataFrame) -> pd.DataFrame:
                                       "verdict"])
 
 
+def _tally(cells: pd.DataFrame) -> tuple[float, int, int, int]:
+    """Mean paired difference of some answer cells and how many say better / worse / no difference."""
+    counts = cells["verdict"].value_counts()
+    return (float(cells["diff"].mean()), int(counts.get("better", 0)), int(counts.get("worse", 0)),
+            int(counts.get("no difference shown", 0)))
+
+
 def summary(ans: pd.DataFrame) -> pd.DataFrame:
     """Per question: how many (dataset, ratio, arch) cells say better / worse / no difference."""
     rows = []
-    for text in dict.fromkeys(ans["question"]):
-        g = ans[ans["question"] == text]
-        counts = g["verdict"].value_counts()
-        rows.append({"question": text, "cells": len(g), "better": int(counts.get("better", 0)),
-                     "worse": int(counts.get("worse", 0)),
-                     "no difference shown": int(counts.get("no difference shown", 0)),
-                     "mean diff (points)": f"{g['diff'].mean():+.1f}"})
+    for text, g in ans.groupby("question", sort=False):
+        diff, better, worse, same = _tally(g)
+        rows.append({"question": text, "cells": len(g), "better": better, "worse": worse,
+                     "no difference shown": same, "mean diff (points)": f"{diff:+.1f}"})
     return pd.DataFrame(rows, columns=["question", "cells", "better", "worse", "no difference shown",
                                        "mean diff (points)"])
 
@@ -176,15 +180,10 @@ def by_dataset(ans: pd.DataFrame) -> pd.DataFrame:
     """Rows = questions, columns = datasets: ``mean diff: better / worse / no difference shown`` over that
     dataset's (ratio, arch) cells, so where (e.g. at which conflict level) a part helps reads at a glance."""
     table: dict[str, dict[str, str]] = {}
-    for text in dict.fromkeys(ans["question"]):
-        g = ans[ans["question"] == text]
-        cells = {}
-        for d in sorted(set(g["dataset"])):
-            v = g[g["dataset"] == d]["verdict"].value_counts()
-            cells[d] = (f"{g[g['dataset'] == d]['diff'].mean():+.1f}: {int(v.get('better', 0))} / "
-                        f"{int(v.get('worse', 0))} / {int(v.get('no difference shown', 0))}")
-        table[text] = cells
-    return pd.DataFrame.from_dict(table, orient="index")
+    for (text, d), g in ans.groupby(["question", "dataset"], sort=False):
+        diff, better, worse, same = _tally(g)
+        table.setdefault(text, {})[d] = f"{diff:+.1f}: {better} / {worse} / {same}"
+    return pd.DataFrame.from_dict(table, orient="index")[sorted(set(ans["dataset"]))]
 
 
 def _md(df: pd.DataFrame, index: str | None = None) -> str:
