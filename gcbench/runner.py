@@ -282,12 +282,16 @@ class Runner:
         done = self.store.done_keys()
         cells = []
         for g in self.graphs.values():
+            built = []
             for spec in self.specs:
                 method = spec.build(g.name)
-                chash = config_hash(method, self.grid.eval_overrides)
                 ratios = [None] if spec.cls.ratio_free else sorted(set(float(r) for r in self.grid.ratios))
-                for r in ratios:
-                    for s in self.grid.seeds:
+                built.append((spec, method, config_hash(method, self.grid.eval_overrides), ratios))
+            # seed-major: a run stopped part-way leaves its first seeds complete for every method and ratio,
+            # so the rows it has already compare methods on the same seeds
+            for s in self.grid.seeds:
+                for spec, method, chash, ratios in built:
+                    for r in ratios:
                         missing = [a for a in self.grid.archs if row_key(
                             {"method": spec.label, "dataset": g.name, "ratio": r, "arch": a, "seed": s,
                              "config_hash": chash}) not in done]

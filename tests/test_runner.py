@@ -98,6 +98,14 @@ def test_resume_skips_done_rows(tmp_path):
     assert CALLS == [] and len(results(tmp_path)) == 4
 
 
+def test_cells_run_seed_major(tmp_path):
+    # a run stopped part-way must leave whole seeds (every method and ratio), not whole methods
+    CALLS.clear()
+    assert run(tmp_path, "--methods", "test-class-means,test-class-means:jitter=0.1", "--ratios", "0.25,0.5",
+               "--archs", "gcn", "--seeds", "0,1") == 0
+    assert [s for _, s in CALLS] == [0, 0, 0, 0, 1, 1, 1, 1]
+
+
 def test_interrupted_run_keeps_rows_and_resumes(tmp_path, capsys):
     rc = run(tmp_path, "--methods", "test-interrupt", "--ratios", "0.5", "--archs", "gcn,mlp", "--seeds", "0,1,2")
     assert rc == 130
