@@ -982,7 +982,8 @@ def report_files(df: pd.DataFrame, nas_rows: pd.DataFrame | None = None,
 def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame | None = None,
                  figures: Sequence[str] | None = None) -> list[Path]:
     """:func:`write_leaderboard` plus, where the data has them, ``cross_arch.csv``/``.md`` (see
-    :func:`cross_arch_tables`) and ``nas.csv``/``.md`` (study summaries of :mod:`gcbench.nas`); the README
+    :func:`cross_arch_tables`), ``nas.csv``/``.md`` (study summaries of :mod:`gcbench.nas`) and ``study.md``
+    (the SR-GM study's verdicts, :func:`gcbench.study.report`, where the rows answer a question); the README
     gains sections for them, an index of ``figures`` (file stems relative to ``outdir``, without extension;
     each has a ``.png`` and an ``.svg``) and the devices and package versions recorded in the rows."""
     prep = _prepare(df)
@@ -1017,6 +1018,17 @@ def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame
             f"{len(nsum)} stud(ies) of {len(nas_rows)} configuration run(s): rank correlation between training on\n"
             "the condensed and on the full graph, and the full-graph score of the configuration chosen on the\n"
             "condensed graph. Tables: [nas.md](nas.md), [nas.csv](nas.csv); one row per configuration in `nas/`.\n")
+    from gcbench.study import report_if_answered  # study imports this module
+
+    study = report_if_answered(df)
+    if study is not None:
+        extra_files.append(("study.md", study))
+        sections.append(
+            "## SR-GM study\n\n"
+            "The rows answer some of the SR-GM study's questions (SR-GM against GCond, DosCond, SFGC and the\n"
+            "coresets; each part of SR-GM and srgm-plus against the method without it): seed-paired differences\n"
+            "with 95 % intervals and verdicts per dataset, ratio and architecture in [study.md](study.md)\n"
+            "(`gcbench.study`).\n")
     if figures:
         stems = list(dict.fromkeys(str(f) for f in figures))  # stems: names may contain dots (r0.5)
         lines = ["## Figures", "", "PNG and SVG of each (`gcbench plot`):", ""]

@@ -209,10 +209,28 @@ def short_names(datasets: list[str]) -> dict[str, str]:
 
 def report(results: pd.DataFrame, title: str = "SR-GM study") -> str:
     """The whole Markdown report (see the module docstring)."""
+    ok, names, ans = _prepared(results)
+    return _render(ok, names, ans, title)
+
+
+def report_if_answered(results: pd.DataFrame, title: str = "SR-GM study") -> str | None:
+    """:func:`report` where the rows answer at least one question, else None (rows without a question's
+    two sides, no ok rows, or one variant at several budgets: a leaderboard of such rows has no study)."""
+    try:
+        ok, names, ans = _prepared(results)
+    except GCBenchError:
+        return None
+    return _render(ok, names, ans, title) if len(ans) else None
+
+
+def _prepared(results: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame]:
     ok = _ok_rows(results)
     names = short_names(sorted(set(ok["dataset"].astype(str))))
     ok["dataset"] = ok["dataset"].astype(str).map(names)
-    ans = answers(ok)
+    return ok, names, answers(ok)
+
+
+def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: str) -> str:
     legend = [f"* `{short}`: `{full}`" for full, short in sorted(names.items(), key=lambda kv: kv[1]) if short != full]
     parts = [f"# {title}\n",
              "Test scores in %, mean ± 95 % Student-t interval over seeds (n). Differences are paired by seed.\n",

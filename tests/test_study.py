@@ -122,3 +122,18 @@ def test_verdicts_per_dataset_keep_levels_apart():
     text = report(frame(rows))
     assert f"* `synthetic-ecommerce conflict=0.6`: `{high}`" in text
     assert "| SR-GM beats GCond | -3.0: 0 / 1 / 0 | +2.0: 1 / 0 / 0 |" in text  # columns by level
+
+
+def test_leaderboard_holds_the_study_only_where_the_rows_answer(tmp_path):
+    from gcbench.leaderboard import report_files
+
+    answered = frame([row(m, s, (60 + s + (2 if m.startswith("srgm") else 0)) / 100)
+                      for s in range(3) for m in ("srgm:epochs=100", "gcond:epochs=100")])
+    files = report_files(answered, None, [])
+    assert files["study.md"] == report(answered)  # the same report the study script writes
+    assert "[study.md](study.md)" in files["README.md"]
+    for rows in ([row("gcond", s, 0.6) for s in range(3)],  # no question has both sides
+                 [row("srgm:epochs=100", s, 0.6) for s in range(3)] + [row("srgm:epochs=50", 0, 0.6)]
+                 + [row("gcond", s, 0.6) for s in range(3)]):  # one variant at two budgets: ambiguous
+        files = report_files(frame(rows), None, [])
+        assert "study.md" not in files and "study.md" not in files["README.md"]
