@@ -48,6 +48,9 @@ QUESTIONS = (
     Question("SR-GM beats GCond", "srgm", "gcond"),
     Question("SR-GM beats DosCond", "srgm", "doscond"),
     Question("SR-GM beats SFGC", "srgm", "sfgc"),
+    # SR-GM without damping (and so without decoupling, see above) is GCond-style matching at SR-GM's settings:
+    # this separates what SR-GM's setup gives over GCond from what its two parts give
+    Question("SR-GM's base (lambda=0, no parts) beats GCond", "srgm:lambda=0", "gcond"),
     Question("damping (with its decoupling) helps SR-GM", "srgm", "srgm:lambda=0"),
     Question("decoupling helps SR-GM's damping", "srgm", "srgm:decouple=false"),
     Question("srgm-plus beats SR-GM", "srgm-plus", "srgm"),
