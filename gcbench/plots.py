@@ -381,6 +381,22 @@ def _legend(ax: Any, **kw: Any) -> None:
         ax.legend(handles, labels, frameon=False, **kw)
 
 
+def _outside_legend(fig: Any, ax: Any) -> None:
+    """The legend of ``ax`` to the right of every panel (constrained layout makes room): with many method
+    variants a legend inside a panel hides its curves."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside right center", frameon=False, fontsize=7)
+
+
+def _log_epochs_if_spread(ax: Any, last_epochs: list[int]) -> None:
+    """Log epoch axis where runs of very different lengths share a panel (100 vs 1000 epochs), so the short
+    ones are not squeezed against the origin."""
+    if last_epochs and min(last_epochs) > 0 and max(last_epochs) >= 5 * min(last_epochs):
+        ax.set_xscale("log")
+        ax.set_xlabel("epoch (log scale)")
+
+
 def _mean_std(values: list[float]) -> tuple[float, float]:
     vals = sorted(values)
     if not vals:
@@ -540,7 +556,9 @@ def _curves(g: pd.DataFrame) -> list[tuple[str, float, pd.DataFrame, str]]:
 def _draw_convergence(g: pd.DataFrame, ds: str, style: Style) -> Callable[[Any], None]:
     def draw(fig: Any) -> None:
         ax1, ax2, ax3 = fig.subplots(1, 3)
+        last = []
         for m, q, sub, ls in _curves(g):
+            last.append(int(sub["epoch"].max()))
             label = f"{m}, r={_ratio_fmt(q)}"
             per_epoch = sub.groupby("epoch")["loss"].mean().sort_index()
             ax1.plot(per_epoch.index, per_epoch.values, color=style.color(m), linestyle=ls, linewidth=1.2,
@@ -570,9 +588,11 @@ def _draw_convergence(g: pd.DataFrame, ds: str, style: Style) -> Callable[[Any],
         ax3.set_xlabel("condensation time (s)")
         ax3.set_ylabel("validation score of the condensed graph (%)")
         ax3.set_title("validation vs time (each seed)")
-        _legend(ax1, loc="best")
+        for ax in (ax1, ax2):
+            _log_epochs_if_spread(ax, last)
+        _outside_legend(fig, ax1)
         fig.suptitle(f"convergence on {ds}", fontsize=10)
-        fig.set_size_inches(15.0, 4.0)
+        fig.set_size_inches(18.0, 4.2)
     return draw
 
 
@@ -580,21 +600,24 @@ def _draw_diagnostics(g: pd.DataFrame, ds: str, style: Style) -> Callable[[Any],
     def draw(fig: Any) -> None:
         axes = fig.subplots(1, len(DIAGNOSTICS))
         for ax, (col, label) in zip(axes, DIAGNOSTICS.items()):
+            last = []
             for m, q, sub, ls in _curves(g):
                 vals = sub[sub[col].notna()]
                 if vals.empty:
                     continue
                 per_epoch = vals.groupby("epoch")[col].mean().sort_index()
+                last.append(int(per_epoch.index.max()))
                 ax.plot(per_epoch.index, per_epoch.values, color=style.color(m), linestyle=ls, linewidth=1.2,
                         label=f"{m}, r={_ratio_fmt(q)}")
             ax.set_xlabel("epoch")
             ax.set_ylabel(label, fontsize=8)
+            _log_epochs_if_spread(ax, last)
         axes[0].set_ylim(-0.02, 1.02)
         axes[1].axhline(0.0, color="grey", linewidth=0.8, linestyle=":")
-        _legend(axes[2], loc="best")
+        _outside_legend(fig, axes[2])
         fig.suptitle(f"SR-GM diagnostics on {ds} (mean over seeds; the edge panel includes every method "
                      "that learns A')", fontsize=10)
-        fig.set_size_inches(15.0, 4.0)
+        fig.set_size_inches(18.0, 4.2)
     return draw
 
 
@@ -620,8 +643,8 @@ def _draw_ablation(g: pd.DataFrame, base: str, ds: str, arch: str, style: Style)
         ax.set_ylim(max(0.0, lo - 10.0), min(100.0, float(g["score"].max()) + 5.0))
         n = sorted(set(g.groupby(["method", "ratio"])["seed"].nunique()))
         ax.set_title(f"{base}: variants on {ds} — {arch}\n(mean ± 95 % CI over {'/'.join(map(str, n))} seed(s))")
-        _legend(ax, loc="lower right")
-        fig.set_size_inches(max(5.0, 1.2 + 1.3 * len(ratios) * max(1, len(variants) / 2)), 4.0)
+        _outside_legend(fig, ax)
+        fig.set_size_inches(max(5.0, 1.2 + 1.3 * len(ratios) * max(1, len(variants) / 2)) + 3.0, 4.0)
     return draw
 
 
@@ -633,7 +656,9 @@ def _draw_conflict_level(g: pd.DataFrame, fam: str, arch: str, style: Style) -> 
         span = (g["level"].max() - g["level"].min()) or 1.0
         for ax, q in zip(axes, ratios):
             sub = g[(g["method"] != REFERENCE) & (g["ratio"].astype(float) == q)]
-            methods = sorted(set(sub["method"]), key=_method_key)
+            # a variant run at one level only (e.g. a switch grid at the default level) has no curve here
+            methods = sorted((m for m, n in sub.groupby("method")["level"].nunique().items() if n >= 2),
+                             key=_method_key)
             for i, m in enumerate(methods):
                 rows = sub[sub["method"] == m]
                 levels = sorted(set(rows["level"]))
@@ -650,9 +675,9 @@ def _draw_conflict_level(g: pd.DataFrame, fam: str, arch: str, style: Style) -> 
             ax.set_xlabel("conflict_frac (share of nodes whose image view points to another class)")
             ax.set_title(f"r={_ratio_fmt(q)}")
         axes[0].set_ylabel(_metric_label(g))
-        _legend(axes[-1], loc="best", fontsize=7)
+        _outside_legend(fig, axes[-1])
         fig.suptitle(f"{fam} — {arch}: score vs cross-modal conflict (mean ± 95 % CI over seeds)", fontsize=10)
-        fig.set_size_inches(max(6.0, 5.0 * len(ratios)), 4.0)
+        fig.set_size_inches(max(6.0, 5.0 * len(ratios)) + 3.0, 4.2)
     return draw
 
 

@@ -180,6 +180,7 @@ def test_srgm_figures_diagnostics_and_conflict_level(tmp_path):
                 rows.append(row("srgm", q, s, 0.7 - lv / 4 + 0.01 * s, dataset=ds))
                 rows.append(row("gcond", q, s, 0.68 - lv / 3, dataset=ds))
             rows.append(row("whole", None, s, 0.8 - lv / 5, dataset=ds))
+        rows.append(row("srgm:lambda=0", 0.5, 0, 0.6, dataset=SYN))  # at one level only: no curve
     rows += [row("random", 0.5, s, 0.5, dataset="cora") for s in (0, 1)]
     log = pd.DataFrame({"epoch": [1, 2, 3], "loss": [3.0, 2.0, 1.5], "elapsed_s": [1.0, 2.0, 3.0],
                         "val_score": [None, 0.6, 0.7], "conflict_frac": [0.7, 0.5, 0.4],
@@ -201,6 +202,12 @@ def test_srgm_figures_diagnostics_and_conflict_level(tmp_path):
     written, _ = plot_all(d, formats=("svg",))
     stems = {w.stem for w in written}
     assert {f"diagnostics__{slug_syn}", f"conflict_level__{slug_syn}__gcn", f"convergence__{slug_syn}"} <= stems
+    from matplotlib.figure import Figure as MplFigure
+
+    fig = MplFigure(layout="constrained")
+    next(f for f in p.figures if f.kind == "conflict_level").draw(fig)
+    (legend,) = fig.legends  # outside the panels, and only the methods seen at two or more levels
+    assert sorted(t.get_text() for t in legend.get_texts()) == ["gcond", "srgm", "whole (full graph)"]
 
 
 def test_ablation_bars_are_95_percent_intervals():
