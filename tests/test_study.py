@@ -87,21 +87,32 @@ def test_study_script_reports_a_folder(tmp_path, capsys):
     assert "results" in capsys.readouterr().err
 
 
+STUDY_SUITES = sorted((REPO / "leaderboards" / "suites").glob("srgm-study*.yaml"))
+
+
+@pytest.mark.parametrize("path", STUDY_SUITES, ids=lambda p: p.stem)
+def test_every_study_suite_has_the_study_design(path):
+    suite = load_suite(path)
+    suite.validate()
+    assert all(len(g.seeds) >= 5 and {"gcn", "sage", "mlp"} <= set(g.archs) for g in suite.grids)
+    assert all("image_dim=128" in d for g in suite.grids for d in g.datasets)  # SR-GM's equal-width blocks
+    assert any(variant(m) == "srgm" for g in suite.grids for m in g.methods)
+    # one budget per variant, or the report refuses the rows
+    labels = {m for g in suite.grids for m in g.methods}
+    assert len({variant(m) for m in labels}) == len(labels)
+
+
 @pytest.mark.parametrize("name", ["srgm-study", "srgm-study-small"])
 def test_study_suites_answer_every_question(name):
+    assert REPO / "leaderboards" / "suites" / f"{name}.yaml" in STUDY_SUITES  # and so has the design above
     suite = load_suite(REPO / "leaderboards" / "suites" / f"{name}.yaml")
-    suite.validate()
     variants = {variant(m) for g in suite.grids for m in g.methods}
     for q in QUESTIONS:  # every question has both sides in the suite
         for side in (q.a, q.b):
             assert side == "best coreset" or side in variants, (q.text, side)
-    assert all(len(g.seeds) >= 5 and len(g.ratios) == 2 and {"gcn", "sage", "mlp"} <= set(g.archs)
-               for g in suite.grids)
+    assert all(len(g.ratios) == 2 for g in suite.grids)
     levels = {d for g in suite.grids for d in g.datasets if d.startswith("synthetic-ecommerce")}
-    assert len(levels) == 3 and all("image_dim=128" in d for d in levels)
-    # one budget per variant, or the report refuses the rows
-    labels = {m for g in suite.grids for m in g.methods}
-    assert len({variant(m) for m in labels}) == len(labels)
+    assert len(levels) == 3
 
 
 def test_verdicts_per_dataset_keep_levels_apart():

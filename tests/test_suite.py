@@ -197,8 +197,3 @@ def test_shipped_suites_are_valid():
     assert all(g.seeds == list(range(10)) for g in full.grids)
     assert {a for g in full.grids for a in g.archs} == {"mlp", "gcn", "sgc", "sage", "gat", "cheb", "appnp"}
     assert all(n.configs is None for n in full.nas)  # the whole search space
-    for path in sorted((REPO / "leaderboards" / "suites").glob("srgm-study*.yaml")):  # the study design
-        study = load_suite(path)
-        assert all(len(g.seeds) >= 5 and {"gcn", "sage", "mlp"} <= set(g.archs) for g in study.grids), path.name
-        assert all("image_dim=128" in d for g in study.grids for d in g.datasets), path.name
-        assert any("srgm" in m for g in study.grids for m in g.methods), path.name
