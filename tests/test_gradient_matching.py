@@ -127,6 +127,34 @@ def test_kept_pge_forward_is_reused_only_while_current(small_graph):
     assert fresh is not stale and torch.equal(fresh, st.pge(st.feat)) and not torch.equal(fresh, stale)
 
 
+@pytest.mark.parametrize("name", ["doscond", "gcond"])
+def test_epoch_structure_forward_is_the_next_epochs_first(small_graph, name):
+    # the PGE(X') an epoch runs for its edge / mass figures is the next epoch's first matching-step forward
+    # (while X', the weights and their requires_grad flags are unchanged), and reusing it changes nothing:
+    # the same X', adjacency and figures as recomputing every forward, across a PGE -> X' switch
+    cfg = {**FAST, "adj_every": 4, "adj_steps": 2}  # epochs 1-2, 5-6 step the PGE, 3-4, 7-8 step X'
+    if name == "doscond":
+        cfg = {k: v for k, v in cfg.items() if k not in ("outer", "inner")}
+    budget = Budget.from_graph(small_graph, 0.1)
+    runs = []
+    for reuse in (True, False):
+        torch.manual_seed(0)  # the PGE's initial weights
+        st = get_condenser(name)(**cfg).setup(small_graph, budget, seed=0, device=CPU)
+        figures = []
+        for epoch in range(1, 9):
+            if not reuse:
+                st._pge_cache = None
+            figures.append(st.epoch(epoch))
+            kept = st._pge_cache
+            assert kept is not None and torch.equal(kept[1], st.pge(st.feat))
+            if reuse and epoch in (1, 3):  # the next epoch steps the same part: the kept forward is used
+                assert st.pge_adj() is kept[1]
+                st._pge_cache = kept
+        runs.append((st.feat.detach().clone(), st.graph().adj, figures))
+    (x1, a1, f1), (x2, a2, f2) = runs
+    assert torch.equal(x1, x2) and torch.equal(a1, a2) and f1 == f2
+
+
 def test_gcond_beats_random_on_validation(small_graph):
     # 30 synthetic nodes; the features of this graph are noisy (std ~5), so X' needs a large step
     budget = Budget.from_graph(small_graph, 0.25)

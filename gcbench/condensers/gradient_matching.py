@@ -439,11 +439,20 @@ class MatchingState:
         :meth:`train_theta` computes ``PGE(X')`` for the inner loop after each matching step; the next
         matching step needs the same ``PGE(X')`` (nothing changed in between), so that forward is kept,
         with its graph, and used once here instead of running the PGE again (at 140 synthetic nodes the
-        PGE over 19,600 pairs is most of GCond's epoch). Same values, bit for bit."""
+        PGE over 19,600 pairs is most of GCond's epoch). The same holds between epochs: the forward that
+        :meth:`epoch` runs for its structure figures is the next epoch's first ``PGE(X')`` (a quarter of a
+        DosCond epoch on Cora at r=1). Same values, bit for bit; a kept forward whose inputs or
+        ``requires_grad`` flags changed since is not used."""
         cached, self._pge_cache = self._pge_cache, None
         if cached is not None and cached[0] == self._pge_key():
             return cached[1]
         return self.pge(self.feat)
+
+    def _kept_pge(self) -> Tensor:
+        """``PGE(X')`` with its graph, kept for the next :meth:`pge_adj` (used there only while current)."""
+        raw = self.pge(self.feat)
+        self._pge_cache = (self._pge_key(), raw)
+        return raw
 
     def syn_adj(self) -> Tensor:
         """The normalised synthetic adjacency ``D^-1/2 (A' + I) D^-1/2`` with its autograd graph (identity
@@ -490,9 +499,7 @@ class MatchingState:
     def train_theta(self, theta: list[Tensor], opt: torch.optim.Optimizer) -> None:
         """``inner`` Adam steps of ``theta`` on the (fixed) synthetic graph."""
         if self.learn_adj:  # computed with its graph: the next matching step reuses it (pge_adj)
-            raw = self.pge(self.feat)
-            self._pge_cache = (self._pge_key(), raw)
-            adj = dense_gcn_norm(raw.detach())
+            adj = dense_gcn_norm(self._kept_pge().detach())
         else:
             adj = self.syn_adj()  # the identity
         z = dense_input(self.feat.detach(), adj, self.arch, self.K)  # fixed during the inner loop
@@ -518,8 +525,7 @@ class MatchingState:
         means = torch.stack([torch.stack(list(s.values())) for s in steps]).mean(0).tolist()
         out = dict(zip(steps[0], means))
         if self.learn_adj:  # the learned structure after this epoch (before thresholding: mass)
-            with torch.no_grad():
-                upper = torch.triu(self.pge(self.feat.detach()), diagonal=1)
+            upper = torch.triu(self._kept_pge().detach(), diagonal=1)
             out["edges"] = int((upper >= float(cfg["threshold"])).sum())
             out["adj_mass"] = float(upper.sum())
         return out
