@@ -5,6 +5,11 @@ the old one, so a run killed at any moment leaves either the old or the new comp
 one, and loses at most the row in flight. A row is *done* when it has ``status == "ok"``; rerunning the
 same grid skips done rows (resume). A failed row is replaced when its cell is run again.
 
+Several ``gcbench run`` processes may write into one folder at once (two lanes sharing a machine): each
+append takes an exclusive lock on ``DIR/.results.csv.lock`` (``fcntl.flock``; where that does not exist,
+Windows, no lock), re-reads the file and writes it back with the new row, so no process drops rows
+another one added after it started. A cell that another process finished first keeps that row.
+
 The file is read strictly: a results.csv that cannot be parsed or lacks columns is an error naming the
 problem, and it is never overwritten.
 """
@@ -15,12 +20,18 @@ import csv
 import io
 import math
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from gcbench.errors import GCBenchError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
 
 COLUMNS = [
     "method", "dataset", "ratio", "n_syn_nodes", "n_syn_edges", "n_nodes", "arch", "seed",
@@ -95,18 +106,35 @@ class ResultsStore:
         return {row_key(r) for r in self.rows if r["status"] == "ok"}
 
     def append(self, row: dict[str, Any]) -> None:
-        """Add one row (replacing a failed row of the same cell) and persist atomically."""
+        """Add one row and persist atomically: it replaces a failed row of its cell; if the cell is already done
+        (another process finished it first), the existing row stays."""
         unknown = set(row) - set(COLUMNS)
         if unknown:
             raise ValueError(f"unknown result columns {sorted(unknown)}")
         new = {c: _fmt(row.get(c)) for c in COLUMNS}
         key = row_key(new)
-        self.rows = [r for r in self.rows if not (r["status"] == "failed" and row_key(r) == key)]
-        self.rows.append(new)
-        self._write()
+        with self._locked():
+            if self.path.exists():
+                self.rows = self._read()  # rows other processes wrote since this store was opened
+            if key not in self.done_keys():
+                self.rows = [r for r in self.rows if not (r["status"] == "failed" and row_key(r) == key)]
+                self.rows.append(new)
+                self._write()
+
+    @contextmanager
+    def _locked(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if fcntl is None:  # pragma: no cover - Windows
+            yield
+            return
+        with open(self.path.with_name(f".{self.path.name}.lock"), "a") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     def _write(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         buf = io.StringIO(newline="")
         writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()

@@ -229,6 +229,47 @@ def test_torn_row_is_detected(tmp_path, capsys):
     assert rc == 2 and "line 3" in capsys.readouterr().err
 
 
+def _row(seed: int, status: str = "ok") -> dict:
+    return {"method": "m", "dataset": "d", "ratio": 0.5, "arch": "gcn", "seed": seed, "config_hash": "h",
+            "status": status, "test_score": float(seed) if status == "ok" else None}
+
+
+def test_two_stores_on_one_file_keep_each_others_rows(tmp_path):
+    # two `gcbench run` processes writing into one folder: each opened the file before the other's rows
+    path = tmp_path / "results.csv"
+    ResultsStore(path).append(_row(0))
+    a, b = ResultsStore(path), ResultsStore(path)
+    a.append(_row(1))
+    b.append(_row(2))  # b's in-memory rows predate a's row, which must survive b's write
+    assert sorted(ResultsStore(path).frame()["seed"].tolist()) == [0, 1, 2]
+    b.append(_row(1))  # a cell the other process finished first keeps that row
+    a.append(_row(2, status="failed"))
+    df = ResultsStore(path).frame()
+    assert sorted(df["seed"].tolist()) == [0, 1, 2] and (df["status"] == "ok").all()
+
+
+def _append_rows(path: str, start: int) -> None:
+    store = ResultsStore(path)
+    for seed in range(start, start + 25):
+        store.append(_row(seed))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the results lock is POSIX flock")
+def test_concurrent_processes_lose_no_rows(tmp_path):
+    import multiprocessing as mp
+
+    path = str(tmp_path / "results.csv")
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_append_rows, args=(path, 100 * i)) for i in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    seeds = ResultsStore(path).frame()["seed"].tolist()
+    assert sorted(seeds) == sorted(100 * i + k for i in range(4) for k in range(25))
+
+
 def test_leaderboard_command(tmp_path, capsys):
     assert run(tmp_path, "--methods", "random,whole", "--ratios", "0.5", "--archs", "gcn", "--seeds", "0,1") == 0
     capsys.readouterr()
