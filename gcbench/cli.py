@@ -268,7 +268,6 @@ def _run_suite_with(args: argparse.Namespace, suite: Any, executor: Any, data_ro
     t0 = time.perf_counter()
     for name, runner in runners:
         _echo(f"gcbench: grid {name}")
-        runner.store = type(runner.store)(runner.store.path)  # rows written by the grids before this one
         try:
             runner.run()
         except KeyboardInterrupt:

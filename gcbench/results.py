@@ -71,6 +71,10 @@ class ResultsStore:
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
         self.rows: list[dict[str, str]] = []
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read the file, taking in rows other processes (or earlier grids of a suite) wrote since."""
         if self.path.exists():
             self.rows = self._read()
 
@@ -114,8 +118,7 @@ class ResultsStore:
         new = {c: _fmt(row.get(c)) for c in COLUMNS}
         key = row_key(new)
         with self._locked():
-            if self.path.exists():
-                self.rows = self._read()  # rows other processes wrote since this store was opened
+            self.reload()
             if key not in self.done_keys():
                 self.rows = [r for r in self.rows if not (r["status"] == "failed" and row_key(r) == key)]
                 self.rows.append(new)

@@ -279,6 +279,7 @@ class Runner:
                         Budget.from_graph(g, r)
                     except GCBenchError as exc:
                         raise GCBenchError(f"dataset {g.name!r}: {exc}") from None
+        self.store.reload()  # rows written since the store was opened (earlier grids, other runs into DIR)
         done = self.store.done_keys()
         cells = []
         for g in self.graphs.values():

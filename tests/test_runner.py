@@ -248,6 +248,19 @@ def test_two_stores_on_one_file_keep_each_others_rows(tmp_path):
     assert sorted(df["seed"].tolist()) == [0, 1, 2] and (df["status"] == "ok").all()
 
 
+def test_runner_skips_cells_another_run_finished_after_it_opened_the_folder(tmp_path):
+    from gcbench.runner import Grid, Runner
+
+    grid = Grid(methods=["test-class-means"], datasets=[DS], ratios=[0.5], archs=["gcn"], seeds=[0, 1],
+                eval_overrides={"epochs": 15})
+    said: list[str] = []
+    late = Runner(grid, tmp_path / "out", echo=said.append)  # opened before the other run wrote anything
+    Runner(Grid(**{**grid.__dict__, "seeds": [0]}), tmp_path / "out").run()
+    late.run()
+    assert "1 row(s) to compute" in said[0] and "(1 already done)" in said[0]  # seed 0 is not redone
+    assert sorted(results(tmp_path)["seed"].tolist()) == [0, 1]
+
+
 def _append_rows(path: str, start: int) -> None:
     store = ResultsStore(path)
     for seed in range(start, start + 25):
