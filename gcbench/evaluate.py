@@ -26,7 +26,10 @@ from gcbench.errors import GCBenchError
 from gcbench.graph import CondensedGraph, Graph
 from gcbench.models import ARCHS, AdjInput, build_model, sparse_features
 
+PROTOCOLS = ("reference", "pyg")
+
 EVAL_DEFAULTS: dict[str, Any] = {
+    "protocol": "reference",
     "epochs": 600,
     "lr": 0.01,
     "weight_decay": 5e-4,
@@ -67,7 +70,17 @@ def eval_config(arch: str, overrides: dict[str, Any] | None = None) -> dict[str,
             raise GCBenchError(f"evaluation option {key!r}: {scope!r} is not an architecture")
         if not scope or scope == arch:
             cfg[name] = value
+    if cfg["protocol"] not in PROTOCOLS:
+        raise GCBenchError(f"unknown evaluation protocol {cfg['protocol']!r}; known: {', '.join(PROTOCOLS)}")
     return cfg
+
+
+def eval_fingerprint(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything an evaluation's result depends on besides the condensed graph, the architecture and the
+    seed: the protocol defaults, every architecture's defaults and the user's overrides (JSON-able; the
+    config hash of a row covers it, so rows evaluated differently never share a hash)."""
+    return {"defaults": dict(EVAL_DEFAULTS), "arch_defaults": {a: dict(d) for a, d in ARCH_DEFAULTS.items()},
+            "overrides": dict(overrides or {})}
 
 
 def full_graph_input(graph: Graph, device: torch.device) -> AdjInput:

@@ -40,7 +40,7 @@ from gcbench.resources import read_yaml, resource_dir
 from gcbench.spec import canonical, parse_spec
 
 BUILTIN_MODULES = ("gcbench.condensers.coresets", "gcbench.condensers.gradient_matching", "gcbench.condensers.srgm",
-                   "gcbench.condensers.sfgc")
+                   "gcbench.condensers.sfgc", "gcbench.condensers.training_free")
 ENTRY_POINT_GROUP = "gcbench.condensers"
 
 _REGISTRY: dict[str, type[Condenser]] = {}

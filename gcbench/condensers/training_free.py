@@ -1,0 +1,1 @@
+"""Training-free condensation (CGC, class-wise k-means of propagated features): see issue 23."""
