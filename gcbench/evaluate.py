@@ -24,9 +24,7 @@ from torch import Tensor
 
 from gcbench.errors import GCBenchError
 from gcbench.graph import CondensedGraph, Graph
-from gcbench.models import ARCHS, AdjInput, build_model, sparse_features
-
-PROTOCOLS = ("reference", "pyg")
+from gcbench.models import ARCHS, PROTOCOLS, AdjInput, build_model, sparse_features
 
 EVAL_DEFAULTS: dict[str, Any] = {
     "protocol": "reference",
@@ -41,15 +39,37 @@ EVAL_DEFAULTS: dict[str, Any] = {
     "lr_decay": 0.1,
 }
 
-ARCH_DEFAULTS: dict[str, dict[str, Any]] = {
-    "mlp": {},
-    "gcn": {},
-    "sgc": {"K": 2, "dropout": 0.0},
-    "sage": {},
-    "gat": {"hidden": 64, "heads": 8, "dropout": 0.6, "lr": 0.005},
-    "cheb": {"K": 2},
-    "appnp": {"K": 10, "alpha": 0.1},
+#: per protocol, what each architecture changes in :data:`EVAL_DEFAULTS` (docs/evaluation-protocol.md says
+#: where each value comes from). ``reference``: GCond's evaluation code (``tester_other_arcs.py``, its
+#: ``models/``): the GCN of its main table (``test_with_val``: dropout 0.5), every other architecture as its
+#: cross-architecture tester trains it (dropout 0; GAT 16 heads x 16, attention dropout 0.7, lr 0.001, 3,000
+#: epochs, condensed edges below 0.5 dropped). ``pyg``: PyG's layers with the settings gcbench used before
+#: protocols existed (GAT 8 heads x 8, dropout 0.6, lr 0.005).
+PROTOCOL_ARCH_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
+    "reference": {
+        "mlp": {"dropout": 0.0},
+        "gcn": {},
+        "sgc": {"K": 2, "dropout": 0.0},
+        "sage": {"dropout": 0.0},
+        "gat": {"hidden": 256, "heads": 16, "dropout": 0.0, "att_dropout": 0.7, "lr": 0.001, "epochs": 3000,
+                "eval_every": 10, "adj_threshold": 0.5},  # validation every 10 epochs (the reference: every one)
+        "cheb": {"K": 2, "dropout": 0.0},
+        "appnp": {"K": 2, "alpha": 0.1, "dropout": 0.0},
+    },
+    "pyg": {
+        "mlp": {},
+        "gcn": {},
+        "sgc": {"K": 2, "dropout": 0.0},
+        "sage": {},
+        "gat": {"hidden": 64, "heads": 8, "dropout": 0.6, "lr": 0.005},
+        "cheb": {"K": 2},
+        "appnp": {"K": 10, "alpha": 0.1},
+    },
 }
+#: the options architectures may set besides :data:`EVAL_DEFAULTS` (``att_dropout``: GAT's attention
+#: dropout, default ``dropout``; ``adj_threshold``: condensed edges lighter than this are dropped first)
+ARCH_OPTIONS: dict[str, Any] = {"K": 2, "alpha": 0.1, "heads": 8, "att_dropout": None, "adj_threshold": 0.0}
+ARCH_DEFAULTS = PROTOCOL_ARCH_DEFAULTS["reference"]  # the default protocol's
 
 
 class EvaluationError(RuntimeError):
@@ -57,11 +77,12 @@ class EvaluationError(RuntimeError):
 
 
 def eval_config(arch: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Protocol defaults, then the architecture's, then ``overrides`` (which may be keyed ``arch.key``)."""
+    """Protocol defaults, then the architecture's under the chosen protocol (``protocol`` is itself an
+    option), then ``overrides`` (which may be keyed ``arch.key``)."""
     if arch not in ARCHS:
         raise GCBenchError(f"unknown architecture {arch!r}; known: {', '.join(ARCHS)}")
-    cfg = {**EVAL_DEFAULTS, **ARCH_DEFAULTS[arch]}
-    known = set(EVAL_DEFAULTS) | {k for d in ARCH_DEFAULTS.values() for k in d}
+    known = set(EVAL_DEFAULTS) | set(ARCH_OPTIONS)
+    typed: dict[str, Any] = {}
     for key, value in (overrides or {}).items():
         scope, _, name = key.rpartition(".")
         if name not in known:
@@ -69,17 +90,19 @@ def eval_config(arch: str, overrides: dict[str, Any] | None = None) -> dict[str,
         if scope and scope not in ARCHS:
             raise GCBenchError(f"evaluation option {key!r}: {scope!r} is not an architecture")
         if not scope or scope == arch:
-            cfg[name] = value
-    if cfg["protocol"] not in PROTOCOLS:
-        raise GCBenchError(f"unknown evaluation protocol {cfg['protocol']!r}; known: {', '.join(PROTOCOLS)}")
-    return cfg
+            typed[name] = value
+    protocol = typed.get("protocol", EVAL_DEFAULTS["protocol"])
+    if protocol not in PROTOCOLS:
+        raise GCBenchError(f"unknown evaluation protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+    return {**EVAL_DEFAULTS, **ARCH_OPTIONS, **PROTOCOL_ARCH_DEFAULTS[protocol][arch], **typed}
 
 
 def eval_fingerprint(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything an evaluation's result depends on besides the condensed graph, the architecture and the
     seed: the protocol defaults, every architecture's defaults and the user's overrides (JSON-able; the
     config hash of a row covers it, so rows evaluated differently never share a hash)."""
-    return {"defaults": dict(EVAL_DEFAULTS), "arch_defaults": {a: dict(d) for a, d in ARCH_DEFAULTS.items()},
+    return {"defaults": {**EVAL_DEFAULTS, **ARCH_OPTIONS},
+            "arch_defaults": {p: {a: dict(d) for a, d in archs.items()} for p, archs in PROTOCOL_ARCH_DEFAULTS.items()},
             "overrides": dict(overrides or {})}
 
 
@@ -87,7 +110,7 @@ def full_graph_input(graph: Graph, device: torch.device) -> AdjInput:
     """The full graph's :class:`AdjInput` on ``device``, memoised on the graph (normalisations included)."""
     key = ("adj_input", str(device))
     if key not in graph.cache:
-        graph.cache[key] = AdjInput(graph.edge_index.to(device), None, graph.num_nodes)
+        graph.cache[key] = AdjInput(graph.edge_index.to(device), None, graph.num_nodes, real=True)
     return graph.cache[key]
 
 
@@ -250,7 +273,13 @@ def evaluate(
     torch.manual_seed(seed)
     cg = condensed.to(device)
     ei, w = cg.edges()
-    adj = AdjInput(ei, None if w is None else w.detach().float(), cg.num_nodes)
+    if w is not None:
+        w = w.detach().float()
+        if float(cfg["adj_threshold"]) > 0:  # e.g. GCond's GAT evaluation keeps condensed edges >= 0.5
+            keep = w >= float(cfg["adj_threshold"])
+            ei, w = ei[:, keep], w[keep]
+    # the whole-graph reference (the only graph with a train_mask) trains on the real graph itself
+    adj = AdjInput(ei, w, cg.num_nodes, real=cg.train_mask is not None)
     model = build_model(arch, graph.num_features, graph.num_classes, **cfg).to(device)
     x = sparse_features(cg.x.detach().float())  # bag-of-words coresets and the whole graph train faster
     best = train_select(model, x, adj, cg.y.long(), cg.train_mask, graph, device, cfg)
@@ -288,7 +317,7 @@ def train_on_full_graph(
         adj = full_graph_input(graph, device)
         x = full_graph_features(graph, device)
     else:
-        adj = AdjInput(ei.to(device), None, x.size(0))
+        adj = AdjInput(ei.to(device), None, x.size(0), real=True)
         x = x.to(device)
     mask = torch.zeros(x.size(0), dtype=torch.bool, device=device)
     mask[train_idx.to(device)] = True

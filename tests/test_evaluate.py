@@ -76,7 +76,8 @@ def test_index_add_and_csr_propagation_agree():
 
 
 def test_eval_config_layers_and_errors():
-    assert eval_config("gcn")["hidden"] == 256 and eval_config("gat")["lr"] == 0.005
+    assert eval_config("gcn")["hidden"] == 256 and eval_config("gat")["lr"] == 0.001
+    assert eval_config("gat", {"protocol": "pyg"})["lr"] == 0.005 and eval_config("appnp")["K"] == 2
     assert eval_config("gat", {"gat.lr": 0.1, "epochs": 5})["lr"] == 0.1
     assert eval_config("gcn", {"gat.lr": 0.1})["lr"] == 0.01
     with pytest.raises(GCBenchError, match="unknown evaluation option"):

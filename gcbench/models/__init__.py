@@ -11,19 +11,32 @@ same function as propagating first, and it propagates ``hidden`` instead of ``in
 Propagation uses a memoised sparse CSR matrix when the edge weights are constants (the full graph) and
 an ``index_add`` over the edges when they carry gradients (a learned condensed adjacency).
 
-========  =====================================================================================
-``mlp``   linear layers; ignores the graph
-``gcn``   :math:`H' = \\hat A H W + b`, :math:`\\hat A = D^{-1/2}(A+I)D^{-1/2}` with weighted degrees
-          (Kipf & Welling; ``GCNConv`` semantics)
-``sgc``   :math:`\\hat A^K X W + b` (Wu et al.; K=2)
-``sage``  :math:`H' = \\bar A H W_l + H W_r + b`, :math:`\\bar A` the row-normalised adjacency, i.e. a
-          weighted neighbour mean (``SAGEConv(aggr="mean")`` on an unweighted graph)
-``gat``   PyG ``GATConv`` layers (multi-head); the edge weight enters the attention as a 1-d edge
-          feature (``edge_dim=1``)
-``cheb``  :math:`\\sum_k T_k(\\tilde L) H W_k + b`, :math:`\\tilde L = -D^{-1/2} A D^{-1/2}` (the scaled
-          symmetric Laplacian with :math:`\\lambda_{max}=2`, as ``ChebConv``'s default); K=2
-``appnp`` an MLP, then K=10 steps of personalised-PageRank propagation on :math:`\\hat A`, alpha=0.1
-========  =====================================================================================
+Two protocols (``protocol=``; docs/evaluation-protocol.md gives the reference file of every choice):
+
+* ``pyg`` — each layer is PyG's layer (tested equal with copied weights in tests/test_layers_pyg.py).
+* ``reference`` (the default) — the layers of GCond's evaluation code (``ChandlerBang/GCond``
+  ``models/``, run by ``tester_other_arcs.py`` for its cross-architecture table), under which every
+  weight trains on an edgeless or structure-free condensed graph.
+
+========  =========================================================  ==========================================
+arch      ``pyg``                                                    ``reference`` (where it differs)
+========  =========================================================  ==========================================
+``mlp``   linear layers; ignores the graph                           same
+``gcn``   :math:`\\hat A H W + b`, :math:`\\hat A = D^{-1/2}(A+I)      same
+          D^{-1/2}` with weighted degrees (``GCNConv``)
+``sgc``   :math:`\\hat A^K X W + b` (``SGConv``; bias after the       an MLP (hidden layer, ReLU), its output
+          propagation); K=2                                          propagated K=2 times (``sgc_multi.py``)
+``sage``  :math:`\\bar A H W_l + H W_r + b`, :math:`\\bar A` the      the GCN layer :math:`\\hat A H W + b`
+          row-normalised adjacency (``SAGEConv(aggr="mean")``)       (``mygraphsage.py``, ``root_weight=False``)
+``gat``   PyG ``GATConv``, the edge weight an edge feature           own layer: the edge weight multiplies the
+          (``edge_dim=1``)                                           message after the softmax (``mygatconv.py``)
+``cheb``  :math:`\\sum_k T_k(\\tilde L) H W_k + b`, :math:`\\tilde L =    :math:`(H + \\hat A H) W + b`, one shared W;
+          -D^{-1/2} A D^{-1/2}` (``ChebConv``, lambda_max=2); K=2    :math:`\\hat A` without self-loops on a
+                                                                     condensed graph, with them on the real
+                                                                     one (``mycheby.py``)
+``appnp`` an MLP, then K steps of personalised PageRank on           same, K=2 (``myappnp1.py``)
+          :math:`\\hat A`, alpha=0.1; K=10
+========  =========================================================  ==========================================
 """
 
 from __future__ import annotations
@@ -37,12 +50,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
-from torch_geometric.utils import scatter
+from torch_geometric.utils import scatter, softmax
 
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
 warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
 
 ARCHS = ("mlp", "gcn", "sgc", "sage", "gat", "cheb", "appnp")
+PROTOCOLS = ("reference", "pyg")
 
 
 @dataclass
@@ -57,6 +71,9 @@ class AdjInput:
     edge_index: Tensor
     edge_weight: Tensor | None
     num_nodes: int
+    #: the real graph (full graph, or the ``whole`` reference's training graph) rather than a condensed one;
+    #: only the reference Cheb layer normalises the two differently (as GCond's evaluation code does)
+    real: bool = False
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def weights(self) -> Tensor:
@@ -68,7 +85,8 @@ class AdjInput:
         """``(edge_index, weight)`` of a normalised adjacency.
 
         ``gcn``: :math:`D^{-1/2}(A+I)D^{-1/2}`; ``row``: each target's in-weights sum to one;
-        ``cheb``: :math:`-D^{-1/2} A D^{-1/2}`.
+        ``cheb``: :math:`-D^{-1/2} A D^{-1/2}`; ``sym``: :math:`D^{-1/2} A D^{-1/2}` (no self-loops);
+        ``loops``: :math:`A + I` unnormalised (GAT's edge set, self-loops of weight one).
         """
         if kind in self._memo:
             return self._memo[kind]
@@ -78,10 +96,14 @@ class AdjInput:
         elif kind == "row":
             deg = scatter(w, ei[1], 0, dim_size=self.num_nodes, reduce="sum")
             out = (ei, w / deg.clamp_min(1e-12)[ei[1]])
-        elif kind == "cheb":
+        elif kind in ("cheb", "sym"):
             deg = scatter(w, ei[1], 0, dim_size=self.num_nodes, reduce="sum")
             dinv = deg.clamp_min(1e-12).pow(-0.5) * (deg > 0)
-            out = (ei, -dinv[ei[0]] * w * dinv[ei[1]])
+            sign = -1.0 if kind == "cheb" else 1.0
+            out = (ei, sign * dinv[ei[0]] * w * dinv[ei[1]])
+        elif kind == "loops":
+            loop = torch.arange(self.num_nodes, device=ei.device)
+            out = (torch.cat([ei, loop.expand(2, -1)], 1), torch.cat([w, w.new_ones(self.num_nodes)]))
         else:
             raise ValueError(f"unknown normalisation {kind!r}")
         if not (torch.is_grad_enabled() and w.requires_grad):
@@ -107,7 +129,7 @@ class AdjInput:
 
     def to(self, device: torch.device | str) -> AdjInput:
         w = None if self.edge_weight is None else self.edge_weight.to(device)
-        return AdjInput(self.edge_index.to(device), w, self.num_nodes)
+        return AdjInput(self.edge_index.to(device), w, self.num_nodes, self.real)
 
 
 class _SparseInputLinear(torch.autograd.Function):
@@ -157,11 +179,48 @@ def dropout(h: Tensor, p: float, training: bool) -> Tensor:
     return h * (torch.rand_like(h) >= p).to(h.dtype) * (1.0 / (1.0 - p))
 
 
+class WeightedGATConv(nn.Module):
+    """GAT layer of GCond's evaluation code (``models/mygatconv.py``): attention over the in-edges and a
+    self-loop of weight one, :math:`\\alpha_{ij} = \\mathrm{softmax}_j(\\mathrm{LeakyReLU}_{0.2}(a_s^\\top W h_j +
+    a_d^\\top W h_i))`, then the edge weight multiplies the message *after* the softmax:
+    :math:`h'_i = \\sum_j w_{ji} \\alpha_{ij} W h_j + b` (the weight is no input of the attention, and a
+    node's weights need not sum to one on a weighted condensed graph). Heads are concatenated (hidden
+    layers) or averaged (output layer). Differentiable in the edge weights."""
+
+    def __init__(self, in_dim: int, out_dim: int, heads: int, concat: bool, att_dropout: float) -> None:
+        super().__init__()
+        self.heads, self.out_dim, self.concat, self.att_dropout = heads, out_dim, concat, att_dropout
+        self.lin = Lin(in_dim, heads * out_dim, bias=False)
+        self.att_src = nn.Parameter(torch.empty(1, heads, out_dim))
+        self.att_dst = nn.Parameter(torch.empty(1, heads, out_dim))
+        self.bias = nn.Parameter(torch.empty(heads * out_dim if concat else out_dim))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.xavier_uniform_(self.lin.weight)
+        nn.init.xavier_uniform_(self.att_src)
+        nn.init.xavier_uniform_(self.att_dst)
+        nn.init.zeros_(self.bias)
+
+    def forward(self, h: Tensor, adj: AdjInput) -> Tensor:
+        ei, w = adj.normalized("loops")
+        src, dst = ei[0], ei[1]
+        z = self.lin(h).view(-1, self.heads, self.out_dim)
+        logits = F.leaky_relu((z * self.att_src).sum(-1)[src] + (z * self.att_dst).sum(-1)[dst], 0.2)
+        att = softmax(logits, dst, num_nodes=adj.num_nodes)  # [E, heads]
+        att = dropout(att, self.att_dropout, self.training) * w.unsqueeze(1).to(att.dtype)
+        out = torch.zeros_like(z).index_add_(0, dst, z[src] * att.unsqueeze(-1))
+        out = out.reshape(-1, self.heads * self.out_dim) if self.concat else out.mean(1)
+        return out + self.bias
+
+
 class GNN(nn.Module):
-    """One model class for all architectures; ``arch`` picks the layers (see the module docstring).
+    """One model class for all architectures; ``arch`` picks the layers and ``protocol`` their semantics
+    (see the module docstring).
 
     As in the GCond evaluation code, dropout acts on hidden representations (after each non-final
-    activation), not on the input features; GAT additionally drops attention coefficients.
+    activation), not on the input features; GAT drops attention coefficients with ``att_dropout``
+    (default: ``dropout``).
     """
 
     def __init__(
@@ -175,37 +234,52 @@ class GNN(nn.Module):
         heads: int = 8,
         K: int = 2,
         alpha: float = 0.1,
+        protocol: str = "reference",
+        att_dropout: float | None = None,
     ) -> None:
         super().__init__()
         if arch not in ARCHS:
             raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHS)}")
         if layers < 1:
             raise ValueError("layers must be >= 1")
-        self.arch, self.dropout, self.K, self.alpha = arch, dropout, K, alpha
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+        if K < 1:
+            raise ValueError("K must be >= 1")
+        self.arch, self.dropout, self.K, self.alpha, self.protocol = arch, dropout, K, alpha, protocol
+        att_dropout = dropout if att_dropout is None else att_dropout
+        ref = protocol == "reference"
         dims = [in_dim] + [hidden] * (layers - 1) + [out_dim]
         pairs = list(zip(dims[:-1], dims[1:]))
-        if arch == "sgc":
-            pairs = [(in_dim, out_dim)]
-        if arch in ("mlp", "appnp", "sgc"):
+        # how each layer propagates: "mlp" (not at all), "gcn" (A_hat (H W) + b), "sgc" (an MLP whose output
+        # is propagated K times), "sage" ([W_l | W_r]: row mean over neighbours + root), "cheb" / "cheb_ref"
+        self.kind = arch
+        if arch == "sgc" and not ref:
+            pairs = [(in_dim, out_dim)]  # SGConv: one linear map after K propagations
+        if arch == "sage" and ref:
+            self.kind = "gcn"  # GCond's SageConvolution(root_weight=False) on the GCN normalisation
+        if arch == "cheb" and ref:
+            self.kind = "cheb_ref"
+        if self.kind in ("mlp", "appnp") or (arch == "sgc" and ref):
             self.lins = nn.ModuleList(Lin(a, b) for a, b in pairs)
-        elif arch == "gcn":
-            self.lins = nn.ModuleList(Lin(a, b, bias=False) for a, b in pairs)
-            self.biases = nn.ParameterList(nn.Parameter(torch.zeros(b)) for _, b in pairs)
-        elif arch == "sage":  # [W_l | W_r] in one matrix: one product per layer
-            self.lins = nn.ModuleList(Lin(a, 2 * b) for a, b in pairs)
-        elif arch == "cheb":  # [W_0 | ... | W_{K-1}] in one matrix
-            self.lins = nn.ModuleList(Lin(a, K * b) for a, b in pairs)
+        elif self.kind in ("gcn", "sgc", "sage", "cheb", "cheb_ref"):
+            # sage: [W_l | W_r] in one matrix, one product per layer; cheb: [W_0 | ... | W_{K-1}]
+            width = {"sage": 2, "cheb": K}.get(self.kind, 1)
+            self.lins = nn.ModuleList(Lin(a, width * b, bias=False) for a, b in pairs)
+            self.biases = nn.ParameterList(nn.Parameter(torch.zeros(b)) for _, b in pairs)  # after propagation
         elif arch == "gat":
             if hidden % heads:
                 raise ValueError(f"gat: hidden {hidden} must be divisible by heads {heads}")
             convs = []
             for i, (a, b) in enumerate(pairs):
                 last = i == len(pairs) - 1
-                conv = GATConv(a, b if last else b // heads, heads=1 if last else heads, concat=not last,
-                               dropout=dropout, edge_dim=1)
-                h_out = conv.lin.weight.size(0)
-                conv.lin = Lin(a, h_out, bias=False)  # same role as PyG's Linear; also takes CSR input
-                nn.init.xavier_uniform_(conv.lin.weight)
+                h_out, h_heads = (b, 1) if last else (b // heads, heads)
+                if ref:
+                    conv = WeightedGATConv(a, h_out, h_heads, concat=not last, att_dropout=att_dropout)
+                else:
+                    conv = GATConv(a, h_out, heads=h_heads, concat=not last, dropout=att_dropout, edge_dim=1)
+                    conv.lin = Lin(a, h_out * h_heads, bias=False)  # same role as PyG's Linear; takes CSR input
+                    nn.init.xavier_uniform_(conv.lin.weight)
                 convs.append(conv)
             self.lins = nn.ModuleList(convs)
         self.out_dims = [b for _, b in pairs]
@@ -216,22 +290,33 @@ class GNN(nn.Module):
                 m.reset_parameters()
 
     def _layer(self, i: int, h: Tensor, adj: AdjInput) -> Tensor:
-        lin = self.lins[i]
-        if self.arch in ("mlp", "appnp"):
+        lin, kind = self.lins[i], self.kind
+        if kind in ("mlp", "appnp") or (kind == "sgc" and self.protocol == "reference"):
             return lin(h)
-        if self.arch == "gat":
+        if kind == "gat":
+            if isinstance(lin, WeightedGATConv):
+                return lin(h, adj)
             return lin(h, adj.edge_index, edge_attr=adj.attr())
         z = lin(h)
-        if self.arch == "gcn":
+        if kind == "gcn":
             return adj.prop(z, "gcn") + self.biases[i]
-        if self.arch == "sgc":
+        if kind == "sgc":
             for _ in range(self.K):
                 z = adj.prop(z, "gcn")
-            return z
-        b = self.out_dims[i]
-        if self.arch == "sage":
-            return adj.prop(z[:, :b], "row") + z[:, b:]
+            return z + self.biases[i]
+        if kind == "sage":
+            b = self.out_dims[i]
+            return adj.prop(z[:, :b], "row") + z[:, b:] + self.biases[i]
+        if kind == "cheb_ref":
+            # GCond's Cheby (single_param): sum_k A^k H W + b with A = D^-1/2 A D^-1/2 on a condensed graph
+            # and D^-1/2 (A + I) D^-1/2 on the real one (its fit/predict normalise the two differently)
+            norm, out, t = ("gcn" if adj.real else "sym"), z, z
+            for _ in range(1, self.K):
+                t = adj.prop(t, norm)
+                out = out + t
+            return out + self.biases[i]
         # cheb: T_0 = I, T_1 = L, T_k = 2 L T_{k-1} - T_{k-2}; block k of z goes through T_k
+        b = self.out_dims[i]
         out, t_prev, t_cur = z[:, :b], z, None
         for k in range(1, self.K):
             t_next = adj.prop(t_prev, "cheb") if k == 1 else 2 * adj.prop(t_cur, "cheb") - t_prev
@@ -239,7 +324,7 @@ class GNN(nn.Module):
                 t_prev = t_cur
             t_cur = t_next
             out = out + t_cur[:, k * b:(k + 1) * b]
-        return out
+        return out + self.biases[i]
 
     def forward(self, x: Tensor, adj: AdjInput) -> Tensor:
         h = x
@@ -253,10 +338,13 @@ class GNN(nn.Module):
             h0 = h
             for _ in range(self.K):
                 h = (1 - self.alpha) * adj.prop(h, "gcn") + self.alpha * h0
+        elif self.arch == "sgc" and self.protocol == "reference":
+            for _ in range(self.K):
+                h = adj.prop(h, "gcn")
         return h
 
 
 def build_model(arch: str, in_dim: int, out_dim: int, **cfg: Any) -> GNN:
     """``GNN(arch, in_dim, out_dim, **cfg)`` keeping only the keys the model knows."""
-    known = {"hidden", "layers", "dropout", "heads", "K", "alpha"}
+    known = {"hidden", "layers", "dropout", "heads", "K", "alpha", "protocol", "att_dropout"}
     return GNN(arch, in_dim, out_dim, **{k: v for k, v in cfg.items() if k in known})
