@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch_geometric.nn import APPNP, ChebConv, GATConv, GCNConv, SAGEConv, SGConv
 
-from gcbench.models import AdjInput, GNN
+from gcbench.models import GNN, AdjInput
 
 N, F_IN, F_OUT = 40, 12, 5
 
