@@ -7,9 +7,14 @@ the grids and NAS studies a suite file names (:mod:`gcbench.suite`). ``gcbench n
 of GNN configurations on a condensed graph against the full graph (:mod:`gcbench.nas`), ``gcbench plot``
 draws every figure a results folder allows (:mod:`gcbench.plots`), ``gcbench leaderboard`` writes the
 tables, and with ``--check`` verifies that a leaderboard folder's tables are what its rows produce (and,
-with ``--against``, that a fresh run reproduces its numbers within a tolerance). User errors print one
-line ``gcbench: error: ...`` and exit with code 2; a failed check exits with code 1; an interrupted run
-keeps every finished row and can be resumed by running the same command again.
+with ``--against``, that a fresh run reproduces its numbers within a tolerance). ``gcbench list`` lists
+methods, datasets and architectures; ``gcbench list --config METHOD[:opts] [--dataset D]`` prints a method's
+resolved configuration and where each value came from.
+
+Exit codes (:mod:`gcbench.errors`): 0 done; 1 a failed check; 2 bad input, printed as one line
+``gcbench: error: ...`` before anything is computed; 3 ``gcbench run`` finished but some of the rows it
+computed failed (each named on stderr; rerunning the same command retries only them); 130 interrupted (every
+finished row is kept and the same command resumes); 141 standard output closed early (``| head``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gcbench.errors import GCBenchError
+from gcbench.errors import (
+    EXIT_BROKEN_PIPE,
+    EXIT_CHECK_FAILED,
+    EXIT_FAILED_ROWS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    GCBenchError,
+)
 from gcbench.spec import parse_spec, split_list
 
 DEFAULT_METHODS = "random,herding,kcenter,whole"
@@ -153,7 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="copy the rows of the results folder RESULTS into the leaderboard folder DEST and "
                          "regenerate its tables and figures")
 
-    sub.add_parser("list", help="list methods, datasets and architectures")
+    ls = sub.add_parser("list", help="list methods, datasets and architectures; or show a method's configuration")
+    ls.add_argument("--config", default=None, metavar="METHOD[:k=v...]",
+                    help="print the resolved configuration of a method variant and where each value came from")
+    ls.add_argument("--dataset", default=None, help="with --config: resolve for this dataset's YAML section")
     return p
 
 
@@ -187,7 +203,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return _interrupted(runner)
     finally:
         executor.close()
-    return _finish_run(args)
+    return _finish_run(args, runner.n_failed)
 
 
 def _executor(args: argparse.Namespace) -> Any:
@@ -211,10 +227,11 @@ def _executor(args: argparse.Namespace) -> Any:
 def _interrupted(runner: Any) -> int:
     print(f"gcbench: interrupted; {len(runner.store.rows)} row(s) are saved in {runner.store.path}; "
           "run the same command again to resume", file=sys.stderr)
-    return 130
+    return EXIT_INTERRUPTED
 
 
-def _finish_run(args: argparse.Namespace) -> int:
+def _finish_run(args: argparse.Namespace, n_failed: int = 0) -> int:
+    """Write the leaderboard of the results folder; exit code 3 when ``n_failed`` rows of this run failed."""
     from gcbench.leaderboard import format_console, write_report
     from gcbench.nas import read_nas
     from gcbench.results import read_results
@@ -228,7 +245,11 @@ def _finish_run(args: argparse.Namespace) -> int:
     failed = int((df["status"] == "failed").sum())
     print(f"gcbench: {len(df)} row(s) in {path}; leaderboard in {out_dir}"
           + (f"; {failed} failed row(s)" if failed else ""), file=sys.stderr)
-    return 0
+    if n_failed:
+        print(f"gcbench: {n_failed} row(s) of this run failed (exit code {EXIT_FAILED_ROWS}); the same command "
+              "retries them", file=sys.stderr)
+        return EXIT_FAILED_ROWS
+    return EXIT_OK
 
 
 def _run_suite(args: argparse.Namespace) -> int:
@@ -281,9 +302,9 @@ def _run_suite_with(args: argparse.Namespace, suite: Any, executor: Any, data_ro
         except KeyboardInterrupt:
             print("gcbench: interrupted during NAS; finished configurations are saved in "
                   f"{Path(args.out) / 'nas'}; run the same command again to resume", file=sys.stderr)
-            return 130
+            return EXIT_INTERRUPTED
     _echo(f"gcbench: suite {suite.name} took {time.perf_counter() - t0:.0f} s")
-    return _finish_run(args)
+    return _finish_run(args, sum(runner.n_failed for _, runner in runners))
 
 
 def cmd_nas(args: argparse.Namespace) -> int:
@@ -360,7 +381,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
             print(f"gcbench check: FAIL {problem}", file=sys.stderr)
         print(f"gcbench check: {'passed' if report.ok else f'failed ({len(report.problems)} problem(s))'}",
               file=sys.stderr)
-        return 0 if report.ok else 1
+        return EXIT_OK if report.ok else EXIT_CHECK_FAILED
     if args.publish:
         written, skipped = publish(args.results, args.publish, echo=_echo)
         for kind, reason in skipped:
@@ -392,6 +413,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     from gcbench.data import list_datasets
     from gcbench.models import ARCHS
 
+    if args.config is not None:
+        return _list_config(args.config, args.dataset)
+    if args.dataset is not None:
+        raise GCBenchError("--dataset goes with --config")
     print("methods:")
     for name, cls in list_condensers().items():
         print(f"  {name:<14} {cls.description}")
@@ -401,6 +426,27 @@ def cmd_list(args: argparse.Namespace) -> int:
     print("architectures:")
     print("  " + ", ".join(ARCHS))
     return 0
+
+
+def _list_config(spec_text: str, dataset: str | None) -> int:
+    """``gcbench list --config``: every option with its resolved value and the layer it came from."""
+    from gcbench.condensers.base import MethodSpec, explain_config, method_dirs
+    from gcbench.data import check_dataset_spec
+    from gcbench.spec import format_value
+
+    spec = MethodSpec(spec_text)
+    if dataset is not None:
+        dataset = check_dataset_spec(dataset)[0]
+    print(f"method {spec.label} ({spec.cls.__module__}:{spec.cls.__qualname__})"
+          + (f" on {dataset}" if dataset else " (no dataset: per-dataset sections not applied)"))
+    print("searched, later overrides earlier: " + "; ".join(
+        f"{layer}: {folder / (spec.base + '.yaml')}{'' if (folder / (spec.base + '.yaml')).is_file() else ' (none)'}"
+        for layer, folder in method_dirs(spec.base)))
+    resolved = explain_config(spec.cls, dataset, spec.options, spec.base)
+    width = max((len(k) for k in resolved), default=0)
+    for key, (value, where) in resolved.items():
+        print(f"  {key:<{width}} = {format_value(value):<12} # {where}")
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -414,7 +460,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command](args)
     except GCBenchError as exc:
         print(f"gcbench: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # the reader went away (`gcbench list | head`): stop quietly; stdout goes to /dev/null so the
+        # interpreter's final flush does not raise again
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

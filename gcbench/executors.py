@@ -13,10 +13,10 @@ rows that are not in the file, and reuses a saved condensed graph instead of con
   store once; a cell's saved condensed graph is sent with its task, so the workers read no file and need no
   dataset folder. Rows come back to the driver as tasks finish and are appended there. A task whose worker
   dies (killed, out of memory) is retried ``max_retries`` times by Ray; after that its rows are written as
-  ``status=failed`` with the reason and the grid goes on. A method that raises gives failed rows exactly as
-  in the local executor. The device is resolved on each worker: ``auto`` is CUDA where the task was given a
-  GPU (``gpus_per_task``, fractions allowed), else the CPU; a task uses as many CPU threads as it was
-  given CPUs (``cpus_per_task``).
+  ``status=failed`` with the reason and the grid goes on. A method that raises (a ``GCBenchError``
+  included) gives failed rows exactly as in the local executor. The device is resolved on each worker:
+  ``auto`` is CUDA where the task was given a GPU (``gpus_per_task``, fractions allowed), else the CPU; a
+  task uses as many CPU threads as it was given CPUs (``cpus_per_task``).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _describe_cell(cell: Cell) -> str:
-    return f"{cell.spec.label}/{cell.graph.name}/{'full' if cell.ratio is None else cell.ratio}/s{cell.seed}"
+    return cell.describe()
 
 
 class LocalExecutor:
@@ -109,9 +109,7 @@ def _condense_task(cell: Cell, graph: Any, saved: Condensed | None, device: str)
         return {"cond": saved, "new": False, "error": "", "device": str(dev)}
     try:
         cond = condense_cell(cell, dev)
-    except GCBenchError:
-        raise
-    except Exception as exc:
+    except Exception as exc:  # GCBenchError included: a failed row, as in the local executor
         return {"cond": None, "new": False, "error": one_line(exc), "device": str(dev)}
     return {"cond": cond, "new": True, "error": "", "device": str(dev)}
 
@@ -240,8 +238,6 @@ class RayExecutor:
                     out = ray.get(ref)
                 except ray.exceptions.RayTaskError as exc:
                     cause = getattr(exc, "cause", None)
-                    if isinstance(cause, GCBenchError):
-                        raise GCBenchError(str(cause)) from None
                     out = {"cond": None, "new": False, "rows": failed_rows(cell, archs, device, one_line(cause or exc))}
                 except ray.exceptions.RayError as exc:  # the worker died more often than max_retries
                     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
@@ -250,7 +246,7 @@ class RayExecutor:
                 if out.get("new") and out.get("cond") is not None:
                     runner.save(cell, out["cond"])
                 for row in out.get("rows", []):
-                    runner.store.append(row)
+                    runner.record(row)
                     bar.update(1)
                 bar.set_description(_describe_cell(cell))
         except BaseException:

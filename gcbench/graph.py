@@ -13,6 +13,7 @@ A ``CondensedGraph`` holds the synthetic features ``x``, labels ``y`` and adjace
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from torch_geometric.utils import coalesce, subgraph
 from gcbench.errors import GCBenchError
 
 SETTINGS = ("transductive", "inductive")
+#: the label of a test node in the graph a condenser receives (:meth:`Graph.hide_test_labels`)
+HIDDEN_LABEL = -1
 METRICS = ("accuracy", "roc_auc")
 
 
@@ -55,6 +58,8 @@ class Graph:
     sha: str = ""
     info: dict[str, Any] = field(default_factory=dict)
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: the class count when it cannot be read off ``y`` (a view with hidden test labels); 0: ``max(y) + 1``
+    n_classes: int = 0
 
     def __getstate__(self) -> dict[str, Any]:
         # the memo (device copies, trained models) is per process: a pickled graph (a Ray task's) starts empty
@@ -111,7 +116,35 @@ class Graph:
 
     @property
     def num_classes(self) -> int:
-        return int(self.data.y.max()) + 1
+        return self.n_classes or int(self.data.y.max()) + 1
+
+    @property
+    def labels_hidden(self) -> bool:
+        """True for the view :meth:`hide_test_labels` returns."""
+        return self.n_classes > 0
+
+    def hide_test_labels(self) -> Graph:
+        """The graph as a condenser sees it: test nodes' labels replaced by ``HIDDEN_LABEL`` (-1), so a method
+        that reads them gets nothing useful (and indexing or one-hot encoding with them fails loudly).
+
+        Everything else is shared with this graph: features, edges, masks, checksum and the per-process memo
+        ``cache`` (so work memoised during condensation, e.g. the coreset embedding model, is reused as
+        before). The view is memoised on the graph."""
+        if self.labels_hidden:
+            return self
+        key = ("hidden_test_labels",)
+        view = self.cache.get(key)
+        if view is None:
+            d = self.data
+            y = d.y.clone()
+            y[d.test_mask & ~d.train_mask & ~d.val_mask] = HIDDEN_LABEL
+            data = copy.copy(d)  # shallow: the tensors are shared, only y is replaced
+            data.y = y
+            view = Graph(name=self.name, data=data, modalities=dict(self.modalities), setting=self.setting,
+                         metric=self.metric, sha=self.sha, info=self.info, cache=self.cache,
+                         n_classes=self.num_classes)
+            self.cache[key] = view
+        return view
 
     @property
     def train_idx(self) -> Tensor:
@@ -195,9 +228,26 @@ class CondensedGraph:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for what, t in (("x", self.x), ("y", self.y)):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"condensed graph: {what} must be a torch.Tensor, got {type(t).__name__}")
+        if self.x.dim() != 2:
+            raise ValueError(f"condensed graph: x must be [n, features], got shape {tuple(self.x.shape)}")
+        if not self.x.is_floating_point():
+            raise TypeError(f"condensed graph: x must be a float tensor, got {self.x.dtype}")
+        if self.y.dim() == 2 and self.y.size(0) == self.x.size(0):
+            raise ValueError(f"condensed graph: y must be a 1-D tensor of class ids, got shape {tuple(self.y.shape)} "
+                             "(one-hot or soft labels? pass y.argmax(1))")
+        if self.y.dim() != 1:
+            raise ValueError(f"condensed graph: y must be a 1-D tensor of class ids, got shape {tuple(self.y.shape)}")
+        if self.y.is_floating_point() or self.y.is_complex() or self.y.dtype == torch.bool:
+            raise TypeError(f"condensed graph: y must hold integer class ids, got dtype {self.y.dtype} "
+                            "(labels are never rounded or truncated)")
         n = self.x.size(0)
-        if self.x.dim() != 2 or self.y.dim() != 1 or self.y.size(0) != n:
-            raise ValueError(f"condensed graph: x {tuple(self.x.shape)} and y {tuple(self.y.shape)} disagree")
+        if self.y.size(0) != n:
+            raise ValueError(f"condensed graph: x has {n} rows but y has {self.y.size(0)} labels")
+        if self.adj is not None and not isinstance(self.adj, Tensor):
+            raise TypeError(f"condensed graph: adj must be a torch.Tensor or None, got {type(self.adj).__name__}")
         if self.adj is not None and tuple(self.adj.shape) != (n, n):
             raise ValueError(f"condensed graph: adj {tuple(self.adj.shape)} is not {n}x{n}")
         if not self.modalities:

@@ -15,9 +15,15 @@ Conventions (shared by every rendering):
 * Only ok rows enter means. Rows with any other status are *failed*; they are counted and listed
   separately (``README.md``, :func:`summary`'s ``n_failed``).
 * One run per (dataset, arch, method, ratio, seed): if that key appears several times (a rerun appended to
-  the same ``results.csv``), an ok row wins over failed ones and, among rows of the same kind, the one with
-  the latest ``timestamp`` wins (remaining ties are broken by a canonical order of the row values). The
-  other rows are *superseded*: ignored, and only counted in ``README.md``.
+  the same ``results.csv``), only rows with the ``config_hash`` of its latest row count (a rerun after a
+  change of code or settings supersedes the old configuration), among them an ok row wins over failed ones
+  and, among rows of the same kind, the one with the latest ``timestamp`` wins (remaining ties are broken
+  by a canonical order of the row values). The other rows are *superseded*: ignored, and only counted in
+  ``README.md``.
+* One configuration per cell: if the runs kept for a (dataset, arch, method, ratio) cell carry different
+  ``config_hash`` values (seeds computed with different code or settings under one label), the rows are
+  refused with an error naming the cell (:func:`hash_conflicts`; ``--check`` reports it as a problem)
+  instead of being averaged into one number.
 * ``whole`` (training on the full graph) is the reference: its ``ratio`` is ignored, its score sits in a
   separate ``full graph`` column, it is always the last row and it is never bolded/starred as best.
 * Other methods are sorted in *natural order*: case-insensitive, with runs of digits (incl. decimals)
@@ -77,7 +83,7 @@ REQUIRED_COLUMNS = (
     "metric",
     "status",
 )
-_OPTIONAL_COLUMNS = ("condense_s", "eval_s", "error", "timestamp")
+_OPTIONAL_COLUMNS = ("condense_s", "eval_s", "error", "timestamp", "config_hash")
 
 SUMMARY_COLUMNS = (
     "dataset",
@@ -122,6 +128,7 @@ class _Run:
     eval_s: float
     error: str
     timestamp: str
+    config_hash: str = ""
 
     @property
     def cell(self) -> tuple[str, str, str, float | None]:
@@ -145,6 +152,7 @@ class _Run:
             _float_key(self.condense_s),
             _float_key(self.eval_s),
             self.error,
+            self.config_hash,
         )
 
 
@@ -217,7 +225,7 @@ def _describe(bad: list[int]) -> str:
     return shown + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
 
 
-def _prepare(df: pd.DataFrame) -> _Prepared:
+def _prepare(df: pd.DataFrame, refuse_mixed: bool = True) -> _Prepared:
     _check_columns(df)
     cols = {
         c: (df[c].tolist() if c in df.columns else [None] * len(df))
@@ -265,6 +273,7 @@ def _prepare(df: pd.DataFrame) -> _Prepared:
                 eval_s=_number(cols["eval_s"][i]),
                 error=" ".join(_text(cols["error"][i]).split()),
                 timestamp=_text(cols["timestamp"][i]),
+                config_hash=_text(cols["config_hash"][i]),
             )
         )
     if problems:
@@ -278,10 +287,38 @@ def _prepare(df: pd.DataFrame) -> _Prepared:
         by_key[(*run.cell, run.seed)].append(run)
     kept: list[_Run] = []
     for group in by_key.values():
-        # ok beats failed, then latest timestamp, then the canonical order of the remaining values
-        kept.append(max(group, key=lambda r: (r.ok, r.timestamp, r.sort_key())))
+        # the configuration of the latest row; then ok beats failed, then latest timestamp, then the
+        # canonical order of the remaining values
+        latest = max(group, key=lambda r: (r.timestamp, r.sort_key())).config_hash
+        kept.append(max((r for r in group if r.config_hash == latest),
+                        key=lambda r: (r.ok, r.timestamp, r.sort_key())))
     kept.sort(key=_Run.sort_key)
+    conflicts = _conflicts(kept) if refuse_mixed else []
+    if conflicts:
+        raise GCBenchError(f"{conflicts[0]}" + (f" (and {len(conflicts) - 1} more cell(s))" if len(conflicts) > 1
+                                                else ""))
     return _Prepared(runs=kept, n_rows=len(df), n_superseded=len(runs) - len(kept))
+
+
+def _conflicts(runs: Sequence[_Run]) -> list[str]:
+    by_cell: dict[tuple, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for run in runs:
+        by_cell[run.cell][run.config_hash].append(run.seed)
+    out = []
+    for (ds, arch, method, ratio), hashes in by_cell.items():
+        if len(hashes) > 1:
+            what = "; ".join(f"{h or '(none)'}: seed(s) {', '.join(map(str, sorted(seeds)))}"
+                             for h, seeds in sorted(hashes.items()))
+            out.append(f"cell {ds}/{arch}/{method}" + ("" if ratio is None else f" r={_fmt_ratio(ratio)}")
+                       + f" mixes {len(hashes)} configurations (config_hash {what}); their scores cannot be "
+                       "averaged into one cell: rerun those seeds with one configuration, or give the variants "
+                       "different method labels or results folders")
+    return out
+
+
+def hash_conflicts(df: pd.DataFrame) -> list[str]:
+    """One message per (dataset, arch, method, ratio) cell whose kept runs carry more than one config hash."""
+    return _conflicts(_prepare(df, refuse_mixed=False).runs)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -1162,6 +1199,9 @@ def check_folder(folder: str | Path, *, against: str | Path | None = None, tol: 
     inputs = plots.read_inputs(folder)
     if inputs.results is None:
         raise GCBenchError(f"no results.csv in {folder}")
+    conflicts = hash_conflicts(inputs.results)
+    if conflicts:  # no table can be produced from these rows
+        return CheckReport([f"{folder / 'results.csv'}: {c}" for c in conflicts], notes)
     problems += _failed_lines(inputs.results, str(folder / "results.csv"))
     p = plots.plan(inputs)
     figure_names = [f"{FIGURES_DIR}/{f.name}" for f in p.figures]

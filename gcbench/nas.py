@@ -295,7 +295,7 @@ def run_nas(
     echo: Callable[[str], None] | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Run one NAS study (see the module docstring); returns the study file and its summary."""
-    from gcbench.condensers.base import MethodSpec, config_hash, get_condenser
+    from gcbench.condensers.base import MethodSpec, condensed_key, config_hash, get_condenser
     from gcbench.data import check_dataset_spec, load_dataset
     from gcbench.evaluate import evaluate
     from gcbench.graph import Budget
@@ -320,10 +320,10 @@ def run_nas(
         raise GCBenchError(f"dataset {graph.name!r}: {exc}") from None
     dev = runner.device
     cond = spec.build(graph.name)
-    chash = config_hash(cond, grid.eval_overrides)
-    saved = Path(out) / "condensed" / f"{cell_slug(spec.label, graph.name, float(ratio), seed, chash)}.pt"
+    chash, ckey = config_hash(cond, grid.eval_overrides), condensed_key(cond)
+    saved = Path(out) / "condensed" / f"{cell_slug(spec.label, graph.name, float(ratio), seed, ckey)}.pt"
     how = f"loaded from {saved}" if saved.exists() else "condensed now"
-    cg = runner.condense(Cell(spec, cond, chash, graph, float(ratio), seed, ["gcn"])).cg
+    cg = runner.condense(Cell(spec, cond, chash, graph, float(ratio), seed, ["gcn"], ckey, grid.eval_overrides)).cg
     echo(f"gcbench nas: {spec.label} on {graph.name} r={float(ratio):g} seed {seed}: condensed graph with "
          f"{cg.num_nodes} nodes ({how}); {len(space)} configuration(s) x {epochs} epochs on it and on the full graph")
 

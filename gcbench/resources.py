@@ -1,7 +1,9 @@
 """Where the YAML method configs (``methods/``) and dataset cards (``datasets/``) are found.
 
 In a source checkout (editable install) they are the top-level folders of the repository; a built wheel
-carries copies at ``gcbench/_resources/``. ``GCBENCH_METHODS_DIR`` overrides the methods folder.
+carries copies at ``gcbench/_resources/``. ``GCBENCH_DATASETS_DIR`` replaces the datasets folder; method
+YAML is searched in layers (the shipped folder, plugins' folders, then ``GCBENCH_METHODS_DIR``, each adding to
+the one before: :mod:`gcbench.condensers.base`), so the methods folder is never replaced.
 """
 
 from __future__ import annotations
@@ -17,9 +19,15 @@ _PKG = Path(__file__).resolve().parent
 
 
 def resource_dir(kind: str) -> Path:
-    env = os.environ.get(f"GCBENCH_{kind.upper()}_DIR")
+    """The folder of ``kind`` (``datasets``): ``$GCBENCH_DATASETS_DIR`` if set, else the shipped one."""
+    env = os.environ.get(f"GCBENCH_{kind.upper()}_DIR") if kind != "methods" else None
     if env:
         return Path(env)
+    return shipped_dir(kind)
+
+
+def shipped_dir(kind: str) -> Path:
+    """The folder of ``kind`` that ships with gcbench (``methods``, ``datasets``)."""
     for cand in (_PKG / "_resources" / kind, _PKG.parent / kind):
         if cand.is_dir():
             return cand

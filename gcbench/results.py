@@ -11,7 +11,12 @@ Windows, no lock), re-reads the file and writes it back with the new row, so no 
 another one added after it started. A cell that another process finished first keeps that row.
 
 The file is read strictly: a results.csv that cannot be parsed or lacks columns is an error naming the
-problem, and it is never overwritten.
+problem, and it is never overwritten. Columns added later (``LATER_COLUMNS``: ``protocol``, the evaluation
+protocol of the row) read as empty in files written before them.
+
+``config_hash`` covers the method's configuration and code and the evaluation settings and code
+(:func:`gcbench.condensers.base.config_hash`); rows written before it covered code have hashes of the
+configuration and evaluation overrides only. Both kinds read the same way.
 """
 
 from __future__ import annotations
@@ -35,9 +40,11 @@ except ImportError:  # pragma: no cover - Windows
 
 COLUMNS = [
     "method", "dataset", "ratio", "n_syn_nodes", "n_syn_edges", "n_nodes", "arch", "seed",
-    "val_score", "test_score", "metric", "condense_s", "eval_s", "peak_mem_mb",
+    "val_score", "test_score", "metric", "protocol", "condense_s", "eval_s", "peak_mem_mb",
     "config_hash", "dataset_sha", "device", "versions", "status", "error", "timestamp",
 ]
+#: columns added after rows were first published: a file without them is read with them empty
+LATER_COLUMNS = ("protocol",)
 KEY = ("method", "dataset", "ratio", "arch", "seed", "config_hash")
 STATUSES = ("ok", "failed")
 
@@ -88,7 +95,7 @@ class ResultsStore:
         try:
             reader = csv.DictReader(io.StringIO(text, newline=""))
             header = reader.fieldnames or []
-            missing = [c for c in COLUMNS if c not in header]
+            missing = [c for c in COLUMNS if c not in header and c not in LATER_COLUMNS]
             if missing:
                 raise GCBenchError(f"{self.path} is malformed: missing columns {', '.join(missing)}")
             rows = []
@@ -101,6 +108,8 @@ class ResultsStore:
                     row_key(row)
                 except (ValueError, KeyError):
                     raise GCBenchError(f"{self.path} is malformed: line {lineno} has a bad seed or ratio") from None
+                for c in LATER_COLUMNS:
+                    row.setdefault(c, "")
                 rows.append(row)
         except csv.Error as exc:
             raise GCBenchError(f"{self.path} is malformed: {exc}") from None

@@ -4,12 +4,24 @@ Everything the user typed is validated before any computation (unknown method/da
 ratio, a budget below the class count, unreadable data, a malformed results file), so bad input fails
 fast with one message and nothing already computed is touched.
 
+After the datasets load, every method's :meth:`~gcbench.condensers.base.Condenser.check_graph` sees every
+dataset it is to run on; a method that cannot run on a dataset is one error before anything is computed.
+
 One condensation per (method, dataset, ratio, seed) serves every architecture. The condensed graph is
-saved to ``DIR/condensed/<cell>.pt`` (keyed by the config hash) and its per-epoch log to
-``DIR/logs/<cell>.csv``; a rerun loads a saved graph instead of condensing again when some of its
-architectures are still missing. Rows already done are skipped (resume). A method that raises, returns
-non-finite values or breaks its budget yields ``status=failed`` rows carrying the error, and the grid
-goes on. The seed drives both the condensation and the evaluation of its rows.
+saved to ``DIR/condensed/<cell>.pt``, named by :func:`~gcbench.condensers.base.condensed_key` (method,
+configuration and code, not the evaluation settings: changing only those re-evaluates the saved graphs),
+and its per-epoch log to ``DIR/logs/<cell>.csv``; a rerun loads a saved graph instead of condensing again
+when some of its architectures are still missing. Rows already done (same key *and* config hash, which
+covers the method's code and the evaluation, :func:`~gcbench.condensers.base.config_hash`) are skipped
+(resume); a changed method or evaluation gets a new hash and is computed again.
+
+A condenser receives the graph with its test labels hidden (:meth:`Graph.hide_test_labels`), torch's global
+generator seeded with the cell's seed (and restored afterwards). Any exception from a method's ``condense``
+or from an evaluation (a ``GCBenchError`` included), a result that is not a :class:`CondensedGraph`, labels
+that are not integer class ids in range, non-finite values or a broken budget yields ``status=failed`` rows
+carrying the error, one line on stderr naming the cell, and the grid goes on (``Runner.n_failed`` counts
+them; ``gcbench run`` then exits with code 3). The seed drives both the condensation and the evaluation of
+its rows.
 """
 
 from __future__ import annotations
@@ -31,7 +43,7 @@ from typing import Any
 import torch
 
 import gcbench
-from gcbench.condensers.base import Condenser, MethodSpec, config_hash
+from gcbench.condensers.base import Condenser, MethodSpec, condensed_key, config_hash
 from gcbench.data import check_dataset_spec, load_dataset
 from gcbench.errors import GCBenchError
 from gcbench.evaluate import eval_config, evaluate
@@ -142,7 +154,14 @@ def one_line(exc: BaseException) -> str:
     return msg[:500]
 
 
-def check_condensed(cg: CondensedGraph, budget: Budget | None, graph: Graph) -> None:
+def check_condensed(cg: Any, budget: Budget | None, graph: Graph) -> None:
+    """What the runner requires of a method's result (``RuntimeError``/``TypeError`` naming the problem)."""
+    if not isinstance(cg, CondensedGraph):
+        raise TypeError(f"condense() must return a CondensedGraph, got {type(cg).__name__}")
+    labelled = cg.y if cg.train_mask is None else cg.y[cg.train_mask.to(cg.y.device)]
+    if labelled.numel() and (int(labelled.min()) < 0 or int(labelled.max()) >= graph.num_classes):
+        raise RuntimeError(f"condensed labels must be class ids in 0..{graph.num_classes - 1}, got "
+                           f"{int(labelled.min())}..{int(labelled.max())}")
     if not cg.is_finite():
         raise RuntimeError("condensed graph has non-finite values (NaN/inf)")
     if cg.x.size(1) != graph.num_features:
@@ -155,6 +174,9 @@ def check_condensed(cg: CondensedGraph, budget: Budget | None, graph: Graph) -> 
 
 @dataclass
 class Cell:
+    """One condensation and the architectures to evaluate on it. ``chash``: the rows' config hash;
+    ``ckey``: the condensed graph's key (:func:`condensed_key`; the config hash where not given)."""
+
     spec: MethodSpec
     method: Condenser
     chash: str
@@ -162,10 +184,15 @@ class Cell:
     ratio: float | None
     seed: int
     archs: list[str]
+    ckey: str = ""
+    eval_overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
-        return cell_slug(self.spec.label, self.graph.name, self.ratio, self.seed, self.chash)
+        return cell_slug(self.spec.label, self.graph.name, self.ratio, self.seed, self.ckey or self.chash)
+
+    def describe(self) -> str:
+        return f"{self.spec.label}/{self.graph.name}/{'full' if self.ratio is None else self.ratio}/s{self.seed}"
 
     def budget(self) -> Budget | None:
         return None if self.ratio is None else Budget.from_graph(self.graph, self.ratio)
@@ -194,30 +221,40 @@ class Condensed:
         return cls(CondensedGraph.from_state(state))
 
 
+def seeded_condense(method: Condenser, graph: Graph, budget: Budget, seed: int, device: torch.device) -> Any:
+    """``method.condense`` as the runner calls it: on the graph with hidden test labels, with torch's global
+    generator (and the device's) seeded with ``seed`` and restored afterwards."""
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        return method.condense(graph.hide_test_labels(), budget, seed=seed, device=device)
+
+
 def condense_cell(cell: Cell, device: torch.device) -> Condensed:
     """Condense one cell (no file is read or written): seeded, timed, peak memory sampled, checked."""
     budget = cell.budget()
-    torch.manual_seed(cell.seed)
     t0 = time.perf_counter()
     with PeakMemory(device) as mem:
-        cg = cell.method.condense(
-            cell.graph, budget or Budget(1.0, tuple(cell.graph.train_class_counts().tolist())),
-            seed=cell.seed, device=device)
+        cg = seeded_condense(cell.method, cell.graph,
+                             budget or Budget(1.0, tuple(cell.graph.train_class_counts().tolist())), cell.seed, device)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
+    check_condensed(cg, budget, cell.graph)
     # work a method reused from an earlier condensation in this process (e.g. the coreset embedding
     # model) counts as its own, so condense_s does not depend on the order of the grid
     elapsed = time.perf_counter() - t0 + float(cg.meta.get("reused_s", 0.0))
-    check_condensed(cg, budget, cell.graph)
     cg.meta.update(condense_s=elapsed, condense_peak_mb=mem.peak_mb)
     return Condensed(cg)
 
 
 def make_row(cell: Cell, arch: str, device: torch.device | str, **extra: Any) -> dict[str, Any]:
+    try:
+        protocol = eval_config(arch, cell.eval_overrides)["protocol"]
+    except GCBenchError:  # an unknown architecture: validated before any row is made; never silently wrong
+        protocol = ""
     return {
         "method": cell.spec.label, "dataset": cell.graph.name, "ratio": cell.ratio,
         "n_nodes": cell.graph.num_nodes, "arch": arch, "seed": cell.seed, "metric": cell.graph.metric,
-        "config_hash": cell.chash, "dataset_sha": cell.graph.sha[:16], "device": str(device),
+        "protocol": protocol, "config_hash": cell.chash, "dataset_sha": cell.graph.sha[:16], "device": str(device),
         "versions": versions(), "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **extra,
     }
@@ -268,6 +305,16 @@ class Runner:
         self.device = self.executor.check_device(device)
         self.store = ResultsStore(self.out / "results.csv")
         self.graphs: dict[str, Graph] = {}
+        self.n_failed = 0  # failed rows this runner wrote
+
+    def record(self, row: dict[str, Any]) -> None:
+        """Append one row (the executors' only way to write) and count and announce a failure."""
+        self.store.append(row)
+        if row.get("status") == "failed":
+            self.n_failed += 1
+            self.echo(f"gcbench: failed row {row['method']}/{row['dataset']}/"
+                      f"{'full' if row.get('ratio') is None else row['ratio']}/{row['arch']}/s{row['seed']}: "
+                      f"{row.get('error', '')}")
 
     def prepare(self) -> list[Cell]:
         for d in self.grid.datasets:
@@ -282,22 +329,32 @@ class Runner:
         self.store.reload()  # rows written since the store was opened (earlier grids, other runs into DIR)
         done = self.store.done_keys()
         cells = []
+        built_by_graph = {}
         for g in self.graphs.values():
             built = []
             for spec in self.specs:
                 method = spec.build(g.name)
+                try:
+                    method.check_graph(g.hide_test_labels())
+                except GCBenchError as exc:
+                    raise GCBenchError(f"method {spec.label!r} cannot run on dataset {g.name!r}: {exc}") from None
                 ratios = [None] if spec.cls.ratio_free else sorted(set(float(r) for r in self.grid.ratios))
-                built.append((spec, method, config_hash(method, self.grid.eval_overrides), ratios))
+                built.append((spec, method, config_hash(method, self.grid.eval_overrides), condensed_key(method),
+                              ratios))
+            built_by_graph[g.name] = built
+        for g in self.graphs.values():
+            built = built_by_graph[g.name]
             # seed-major: a run stopped part-way leaves its first seeds complete for every method and ratio,
             # so the rows it has already compare methods on the same seeds
             for s in self.grid.seeds:
-                for spec, method, chash, ratios in built:
+                for spec, method, chash, ckey, ratios in built:
                     for r in ratios:
                         missing = [a for a in self.grid.archs if row_key(
                             {"method": spec.label, "dataset": g.name, "ratio": r, "arch": a, "seed": s,
                              "config_hash": chash}) not in done]
                         if missing:
-                            cells.append(Cell(spec, method, chash, g, r, s, missing))
+                            cells.append(Cell(spec, method, chash, g, r, s, missing, ckey,
+                                              dict(self.grid.eval_overrides)))
         return cells
 
     def run(self) -> ResultsStore:
@@ -355,15 +412,13 @@ class Runner:
         """Condense and evaluate one cell in this process, appending each row as it is done."""
         try:
             cond = self.condense(cell)
-        except GCBenchError:
-            raise
-        except Exception as exc:
+        except Exception as exc:  # GCBenchError included: the method's failure is this cell's, not the grid's
             if os.environ.get("GCBENCH_DEBUG"):
                 traceback.print_exc()
             for row in failed_rows(cell, cell.archs, self.device, one_line(exc)):
-                self.store.append(row)
+                self.record(row)
                 advance(1)
             return
         for arch in cell.archs:
-            self.store.append(evaluate_arch(cell, cond, arch, self.device, self.grid.eval_overrides))
+            self.record(evaluate_arch(cell, cond, arch, self.device, self.grid.eval_overrides))
             advance(1)

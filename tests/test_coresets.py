@@ -24,7 +24,8 @@ def test_kcenter_hand_made():
 
 
 @pytest.mark.parametrize("name", ["random", "herding", "kcenter"])
-def test_coreset_respects_budget_and_labels(small_graph, name):
+def test_coreset_keeps_training_nodes_and_their_induced_subgraph(small_graph, name):
+    """Budget, labels and determinism are checked for every method by gcbench.testing (test_contract)."""
     cls = get_condenser(name)
     method = cls(**(FAST if name != "random" else {}))
     budget = Budget.from_graph(small_graph, 0.25)
@@ -32,15 +33,12 @@ def test_coreset_respects_budget_and_labels(small_graph, name):
     idx = torch.tensor(cg.meta["selected"])
     assert idx.unique().numel() == idx.numel() == budget.total
     assert small_graph.data.train_mask[idx].all()  # only training nodes
-    assert torch.bincount(cg.y, minlength=len(budget.per_class)).tolist() == list(budget.per_class)
     assert torch.equal(cg.x, small_graph.x[idx]) and torch.equal(cg.y, small_graph.y[idx])
     # adjacency = the subgraph induced by the chosen nodes
     expected = torch.zeros(budget.total, budget.total)
     ei = small_graph.induced_subgraph(idx)
     expected[ei[0], ei[1]] = 1
     assert torch.equal(cg.adj, expected)
-    again = method.condense(small_graph, budget, seed=0, device=CPU)
-    assert again.meta["selected"] == cg.meta["selected"]  # deterministic by seed
 
 
 def test_random_depends_on_seed(small_graph):

@@ -103,7 +103,7 @@ def test_failing_task_and_killed_worker(tmp_path):
     log, marker = tmp_path / "calls.txt", tmp_path / "killed"
     method = f"test-tracked:log={log}:fail_seed=1:kill_seed=2:marker={marker}"
     assert run(tmp_path / "out", "--methods", f"{method},random", "--ratios", "0.5", "--archs", "mlp,gcn",
-               "--seeds", "0,1,2") == 0
+               "--seeds", "0,1,2") == 3  # failed rows: exit code 3
     df = frame(tmp_path / "out")
     method = df.loc[df.method.str.startswith("test-tracked"), "method"].iloc[0]  # options are stored sorted
     df = df.set_index(["method", "seed", "arch"]).sort_index()
@@ -120,7 +120,7 @@ def test_worker_dying_every_time_gives_failed_rows_then_a_rerun_redoes_only_them
     log, marker = tmp_path / "calls.txt", tmp_path / "killed"
     method = f"test-tracked:log={log}:kill_seed=1:marker={marker}"
     args = ("--methods", method, "--ratios", "0.5", "--archs", "mlp,gcn", "--seeds", "0,1,2")
-    assert run(tmp_path / "out", *args, "--ray-retries", "0") == 0
+    assert run(tmp_path / "out", *args, "--ray-retries", "0") == 3  # failed rows: exit code 3
     df = frame(tmp_path / "out").set_index(["seed", "arch"]).sort_index()
     dead = df.loc[1]
     assert (dead["status"] == "failed").all() and dead["error"].str.contains("Worker|died|crash", case=False).all()
@@ -143,6 +143,26 @@ def test_resume_reuses_saved_condensed_graphs_on_the_workers(tmp_path):
     assert sorted(log.read_text().split()) == ["0", "1"]  # the sgc rows were evaluated on the saved graphs
     df = frame(tmp_path / "out")
     assert len(df) == 4 and (df["status"] == "ok").all()
+
+
+class RaisesUserError(Tracked):
+    name = "test-raises-user-error"
+
+    def condense(self, graph, budget, *, seed, device):
+        from gcbench.errors import GCBenchError
+
+        if seed == 1:
+            raise GCBenchError("not for this seed")
+        return super().condense(graph, budget, seed=seed, device=device)
+
+
+def test_gcbench_error_in_a_task_is_a_failed_row_not_the_end_of_the_grid(tmp_path):
+    assert run(tmp_path / "out", "--methods", "test-raises-user-error,random", "--ratios", "0.5", "--archs", "mlp",
+               "--seeds", "0,1") == 3
+    df = frame(tmp_path / "out").set_index(["method", "seed"])
+    assert df.loc[("test-raises-user-error", 1), "status"] == "failed"
+    assert "GCBenchError: not for this seed" in df.loc[("test-raises-user-error", 1), "error"]
+    assert (df.drop(("test-raises-user-error", 1))["status"] == "ok").all()
 
 
 def test_ray_options_are_checked(tmp_path, capsys):

