@@ -10,8 +10,7 @@ computed at every matching step with the same matching weights ``theta``:
    of blocks with a negative inner product, subtract from each its projection on the other (PCGrad,
    computed from the original blocks, simultaneously). With two blocks this leaves no negative inner
    product (``<g_t', g_v'> = -<g_t, g_v> sin^2 >= 0``); with more, the pairwise projections are summed.
-   Blocks must have equal widths (an inner product between blocks of different widths is undefined):
-   unequal widths are an error naming them; ``synthetic-ecommerce:image_dim=128`` gives equal blocks.
+   *Where* the blocks are compared is ``decouple_space`` (below); the reference compares the raw blocks.
 3. **Damping** (``lambda``). ``R = trace(G'^T L G')`` with ``L = I - D^-1/2 (A'+I) D^-1/2`` of the raw
    learned adjacency ``A'``: the Dirichlet energy of the decoupled field on the condensed graph. The loss
    is ``matching + lambda * R``; one backward; the alternation rule of GCond decides what steps.
@@ -33,6 +32,26 @@ With ``lambda: 0`` and ``decouple: false`` the method is exactly GCond with the 
   ``R = 1`` instead of the reference's trivial minimum ``R = 0`` (with ``+I`` an empty ``A'`` has ``L = 0``).
 * ``modality_scale: true`` — each modality block of ``G`` is divided by its RMS over the synthetic nodes
   before decoupling and damping, so a modality with larger feature scale does not dominate either.
+
+**Modality blocks of unequal widths** (``decouple_space``). The reference splits ``G`` at a hard-coded
+``d_text`` and takes ``<g_t, g_v>`` of the raw blocks (``sr_mt_trans.py``/``sr_mt_ind.py``,
+``graphslim/condensation/gcdm.py``); it never projects modalities itself: its features come from CLIP or
+ImageBind, whose encoders embed text and image into one space of one width (512 + 512, 1024 + 1024), so
+the blocks are equal and even coordinate-aligned. With unequal widths its code fails (tensor shapes do not
+broadcast). Here, as in a CLIP-like model, each modality is mapped by an encoder into a common space, and
+the encoders are the matching model's own: its first layer on ``X = [X_t | X_v]`` is
+``X W_1 = X_t W_1[t] + X_v W_1[v]``, a sum of per-modality linear maps into the hidden width ``h``. So
+``u_m = g_m W_1[m]`` (``[n', h]``, ``theta``'s current ``W_1`` as a constant) is the first-order change of
+the node's hidden input that a step along ``g_m`` causes; two modalities *conflict* when these changes
+point against each other, ``<u_t, u_v> < 0``, and PCGrad runs on the ``u_m`` (after it
+``<u_t', u_v'> = -<u_t, u_v> sin^2 >= 0``, as above). The decoupled field that enters ``R`` is then
+``[u_t' | u_v']`` (``[n', 2h]``, the Dirichlet energy of the field in the common space); for
+``decouple_target: update`` the removed part of ``u_m`` is brought back to block ``m``'s columns by least
+squares (``W_1[m]^+``). ``decouple_space``: ``features`` (raw blocks, equal widths only; the reference),
+``hidden`` (the common space, any widths), ``auto`` (default: ``features`` when the widths are equal, so
+such graphs give exactly the reference's numbers, else ``hidden``). The space used is in
+``meta["decouple_space"]``. :meth:`SRGM.check_graph` rejects, before any cell runs, graphs with fewer than
+two modality blocks and ``features`` on unequal widths.
 
 **The other trivial minimum.** The normalised ``R`` cannot be minimised by an empty graph, but with the
 differentiable field it *can* be minimised by oversmoothing: on a complete graph with uniform weights the
@@ -58,23 +77,41 @@ from torch import Tensor
 
 from gcbench.condensers.gradient_matching import GradientMatching, MatchingState, dense_forward, dense_gcn_norm
 from gcbench.errors import GCBenchError
-from gcbench.graph import Budget, Graph
+from gcbench.graph import Budget, CondensedGraph, Graph
+
+SPACES = ("auto", "features", "hidden")
 
 
 def modality_blocks(modalities: dict[str, slice], width: int) -> list[slice]:
-    """The modality slices in column order; they must tile ``[0, width)`` and have equal widths."""
+    """The modality slices in column order; they must tile ``[0, width)`` and be at least two."""
     blocks = sorted(modalities.values(), key=lambda s: s.start)
     if not blocks or blocks[0].start != 0 or blocks[-1].stop != width or any(
             a.stop != b.start for a, b in zip(blocks[:-1], blocks[1:])):
         raise GCBenchError(f"srgm: modality blocks {modalities} do not tile the {width} feature columns")
-    widths = {name: s.stop - s.start for name, s in modalities.items()}
     if len(blocks) < 2:
-        raise GCBenchError(f"srgm: needs at least two modality blocks, the graph has {widths}")
-    if len(set(widths.values())) != 1:
-        raise GCBenchError(
-            f"srgm: modality blocks of unequal widths {widths}: per-node decoupling compares blocks by inner "
-            "product, which needs equal widths (e.g. synthetic-ecommerce:image_dim=128 for 128 + 128)")
+        widths = {name: s.stop - s.start for name, s in modalities.items()}
+        raise GCBenchError(f"srgm: needs at least two modality blocks (e.g. text and image), the graph has {widths}")
     return blocks
+
+
+def equal_widths(blocks: list[slice]) -> bool:
+    return len({s.stop - s.start for s in blocks}) == 1
+
+
+def decouple_space(space: str, blocks: list[slice], modalities: dict[str, slice] | None = None) -> str:
+    """``auto`` -> ``features`` (the reference) when the blocks have equal widths, else ``hidden``.
+
+    ``features`` with unequal widths is an error: the inner product between the raw blocks is undefined."""
+    if space not in SPACES:
+        raise GCBenchError(f"srgm: decouple_space must be one of {', '.join(SPACES)}, got {space!r}")
+    if space == "auto":
+        return "features" if equal_widths(blocks) else "hidden"
+    if space == "features" and not equal_widths(blocks):
+        widths = {k: v.stop - v.start for k, v in (modalities or {}).items()} or [s.stop - s.start for s in blocks]
+        raise GCBenchError(
+            f"srgm: decouple_space=features compares the raw modality blocks by inner product, which needs "
+            f"equal widths; the graph has {widths} (use decouple_space=hidden or auto)")
+    return space
 
 
 def split_blocks(g: Tensor, blocks: list[slice]) -> Tensor:
@@ -82,21 +119,64 @@ def split_blocks(g: Tensor, blocks: list[slice]) -> Tensor:
     return g[:, blocks[0].start:blocks[-1].stop].reshape(g.size(0), len(blocks), -1)
 
 
-def decouple(g: Tensor, blocks: list[slice]) -> tuple[Tensor, Tensor, Tensor]:
-    """PCGrad per node between modality blocks (simultaneous, from the original blocks).
+def common_space(g: Tensor, blocks: list[slice], encoder: Tensor | None) -> Tensor:
+    """``[n, M, w]``: the modality blocks of ``g`` in one space of a common width ``w``.
 
-    Returns the projected field, the per-node conflict flag and the per-node mean cosine between blocks."""
-    b = split_blocks(g, blocks)
+    ``encoder is None``: the raw blocks (equal widths needed). Otherwise ``encoder`` is the matching
+    model's first weight ``W_1`` (``[d, h]``, rows in feature order): block ``m`` is mapped to
+    ``u_m = g_m W_1[m]`` (``[n, h]``), the first-order change of the node's hidden input
+    ``sum_m x_m W_1[m]`` that a step along ``g_m`` causes."""
+    if encoder is None:
+        return split_blocks(g, blocks)
+    return torch.stack([g[:, s] @ encoder[s] for s in blocks], dim=1)
+
+
+def pcgrad(b: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Pairwise PCGrad coefficients for ``b`` (``[n, M, w]``), from the original blocks.
+
+    Returns ``coef`` (``[n, M, M]``: ``coef[n, m, k] = <b_m, b_k> / ||b_k||^2`` where the pair conflicts,
+    else 0; projected block ``m`` = ``b_m - sum_k coef[n, m, k] b_k``), the per-node conflict flag and the
+    per-node mean cosine between blocks."""
     dots = torch.einsum("nmw,nkw->nmk", b, b)
     sq = dots.diagonal(dim1=1, dim2=2)  # squared block norms [n, M]
-    off = ~torch.eye(len(blocks), dtype=torch.bool, device=g.device)
+    off = ~torch.eye(b.size(1), dtype=torch.bool, device=b.device)
     conflict = (dots < 0) & off
     coef = torch.where(conflict, dots / (sq.unsqueeze(1) + 1e-8), torch.zeros_like(dots))  # [n, m, k]
-    projected = b - torch.einsum("nmk,nkw->nmw", coef, b)
     norms = sq.clamp_min(0).sqrt()
     cos = dots / (norms.unsqueeze(2) * norms.unsqueeze(1) + 1e-12)
     mean_cos = (cos * off).sum((1, 2)) / off.sum()
-    return projected.reshape(g.shape), conflict.any(2).any(1), mean_cos
+    return coef, conflict.any(2).any(1), mean_cos
+
+
+def decouple(g: Tensor, blocks: list[slice], encoder: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    """PCGrad per node between modality blocks (simultaneous, from the original blocks).
+
+    ``encoder is None`` (``features`` space): the raw blocks; the result has ``g``'s shape. With the
+    matching model's first weight (``hidden`` space, see :func:`common_space`): the blocks' images
+    ``u_m = g_m W_1[m]``, projected there; the result is the decoupled field ``[u'_1 | ... | u'_M]``
+    (``[n, M*h]``). Returns the field, the per-node conflict flag and the per-node mean cosine."""
+    b = common_space(g, blocks, encoder)
+    coef, conflict, mean_cos = pcgrad(b)
+    projected = b - torch.einsum("nmk,nkw->nmw", coef, b)
+    return projected.reshape(g.size(0), -1), conflict, mean_cos
+
+
+def decouple_update(grad: Tensor, blocks: list[slice], encoder: Tensor | None = None) -> Tensor:
+    """The feature-space update ``grad`` (``[n, d]``) decoupled per node (``decouple_target: update``).
+
+    ``features`` space: :func:`decouple`. ``hidden`` space: the conflicting part
+    ``r_m = sum_k coef_mk u_k`` is removed in the common space and brought back to block ``m``'s columns by
+    least squares, ``g'_m = g_m - r_m W_1[m]^+`` (the smallest feature change whose hidden image is closest
+    to ``r_m``; exact when ``W_1[m]`` has rank ``h``, i.e. the block is at least ``h`` wide)."""
+    if encoder is None:
+        return decouple(grad, blocks)[0]
+    u = common_space(grad, blocks, encoder)
+    coef, _, _ = pcgrad(u)
+    removed = torch.einsum("nmk,nkw->nmw", coef, u)  # [n, M, h]
+    out = grad.clone()
+    for m, s in enumerate(blocks):  # over modalities (two), not nodes
+        out[:, s] -= removed[:, m] @ torch.linalg.pinv(encoder[s])
+    return out
 
 
 def damping(g: Tensor, adj: Tensor, norm: str = "none") -> Tensor:
@@ -122,10 +202,14 @@ class SRGMState(MatchingState):
 
     def __init__(self, cfg: dict[str, Any], graph: Graph, budget: Budget, *, seed: int,
                  device: torch.device) -> None:
+        check_srgm_graph(cfg, graph)
         super().__init__(cfg, graph, budget, seed=seed, device=device)
         self.blocks = modality_blocks(graph.modalities, graph.num_features)
-        if not self.learn_adj:
-            raise GCBenchError("srgm: damping needs the learned adjacency (learn_adj: true)")
+        self.space = decouple_space(cfg["decouple_space"], self.blocks, graph.modalities)
+
+    def encoder(self, theta: list[Tensor]) -> Tensor | None:
+        """The per-modality encoders into the common space: the matching model's first weight (constant)."""
+        return theta[0].detach() if self.space == "hidden" else None
 
     def field(self, theta: list[Tensor], adj_norm: Tensor) -> Tensor:
         """``dL_CE/dX'`` over all synthetic nodes (a constant unless ``damping_grad: differentiable``)."""
@@ -133,10 +217,9 @@ class SRGMState(MatchingState):
         ce = F.cross_entropy(logits, self.y_syn)
         differentiable = self.cfg["damping_grad"] == "differentiable"
         (g,) = torch.autograd.grad(ce, self.feat, retain_graph=True, create_graph=differentiable)
-        if self.cfg["modality_scale"]:
-            b = split_blocks(g, self.blocks)
-            rms = b.pow(2).mean((0, 2), keepdim=True).sqrt().clamp_min(1e-12)
-            g = (b / (rms if differentiable else rms.detach())).reshape(g.shape)
+        if self.cfg["modality_scale"]:  # each block over its own RMS (over nodes and the block's columns)
+            rms = [g[:, s].pow(2).mean().sqrt().clamp_min(1e-12) for s in self.blocks]
+            g = torch.cat([g[:, s] / (r if differentiable else r.detach()) for s, r in zip(self.blocks, rms)], 1)
         return g
 
     def match_step(self, theta: list[Tensor], step_adj: bool) -> dict[str, Tensor]:
@@ -145,7 +228,8 @@ class SRGMState(MatchingState):
         adj_norm = dense_gcn_norm(adj)
         match = self.matching_loss(theta, adj_norm)
         g = self.field(theta, adj_norm)
-        g_dec, conflict, mean_cos = decouple(g, self.blocks)
+        encoder = self.encoder(theta)
+        g_dec, conflict, mean_cos = decouple(g, self.blocks, encoder)
         field = g_dec if cfg["decouple"] and cfg["decouple_target"] == "damping" else g
         reg = damping(field, adj, cfg["damping_norm"])
         loss = match + float(cfg["lambda"]) * reg if float(cfg["lambda"]) else match
@@ -154,10 +238,18 @@ class SRGMState(MatchingState):
         loss.backward()
         if cfg["decouple"] and cfg["decouple_target"] == "update" and not step_adj and self.feat.grad is not None:
             with torch.no_grad():  # the update that moves X', decoupled per node
-                self.feat.grad.copy_(decouple(self.feat.grad, self.blocks)[0])
+                self.feat.grad.copy_(decouple_update(self.feat.grad, self.blocks, encoder))
         (self.opt_pge if step_adj else self.opt_feat).step()
         return {"loss": match.detach(), "damping": reg.detach(), "conflict_frac": conflict.float().mean(),
                 "modality_cos": mean_cos.mean().detach()}
+
+
+def check_srgm_graph(cfg: dict[str, Any], graph: Graph) -> None:
+    """What SR-GM needs of a graph and its options, as one :class:`GCBenchError` line."""
+    blocks = modality_blocks(graph.modalities, graph.num_features)
+    decouple_space(cfg["decouple_space"], blocks, graph.modalities)
+    if not cfg["learn_adj"]:
+        raise GCBenchError("srgm: damping needs the learned adjacency (learn_adj: true)")
 
 
 class SRGM(GradientMatching):
@@ -176,9 +268,21 @@ class SRGM(GradientMatching):
         "damping_grad": "constant",     # constant | differentiable
         "damping_norm": "none",         # none | normalized
         "modality_scale": False,
+        "decouple_space": "auto",       # auto | features | hidden (modality blocks of unequal widths)
     }
     CHOICES = {"decouple_target": ("damping", "update"), "damping_grad": ("constant", "differentiable"),
-               "damping_norm": ("none", "normalized")}
+               "damping_norm": ("none", "normalized"), "decouple_space": SPACES}
+
+    def check_graph(self, graph: Graph) -> None:
+        """Before any cell runs: at least two modality blocks tiling the features, a decoupling space that
+        fits their widths, a learned adjacency (one :class:`GCBenchError` line otherwise)."""
+        check_srgm_graph(self._check(), graph)
+
+    def _condense(self, graph: Graph, budget: Budget, *, seed: int, device: torch.device) -> CondensedGraph:
+        out = super()._condense(graph, budget, seed=seed, device=device)
+        blocks = modality_blocks(graph.modalities, graph.num_features)
+        out.meta["decouple_space"] = decouple_space(self.config["decouple_space"], blocks)
+        return out
 
     def _check(self) -> dict[str, Any]:
         cfg = super()._check()

@@ -7,9 +7,12 @@
 ``amazon-grocery``       real CLIP features from a MAGB download, else *generated* (semi-synthetic)
                          ones; options ``features=clip|synthetic``, ``seed`` and the generator's feature
                          parameters (see :mod:`gcbench.data.magb`)
+``file:PATH``            your own graph: one ``.npz`` file (:mod:`gcbench.data.npzfile`,
+                         ``docs/own-graph.md``); the whole rest of the spec is the path (absolute or
+                         relative to the working directory), so it takes no options
 =======================  ===========================================================================
 
-Each dataset has a card in ``datasets/<name>.yaml``.
+Each registered dataset has a card in ``datasets/<name>.yaml``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from gcbench.data.npzfile import file_path, is_file_spec, load_npz_graph
 from gcbench.errors import GCBenchError
 from gcbench.graph import Graph
 from gcbench.spec import canonical, parse_spec
@@ -70,6 +74,10 @@ def list_datasets() -> list[str]:
 
 
 def check_dataset_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """``(name, options)`` of a dataset spec, or one error line; ``file:PATH`` gives ``("file", {"path":
+    PATH})`` once the file exists (its content is checked when it loads, still before any cell runs)."""
+    if is_file_spec(spec):
+        return "file", {"path": str(file_path(spec))}
     name, opts = parse_spec(spec, "dataset")
     if name.lower() not in LOADERS:
         raise GCBenchError(f"unknown dataset {name!r}; known: {', '.join(list_datasets())}")
@@ -77,7 +85,10 @@ def check_dataset_spec(spec: str) -> tuple[str, dict[str, Any]]:
 
 
 def load_dataset(spec: str, data_root: str | os.PathLike | None = None) -> Graph:
-    """Load a dataset by spec; the returned graph's ``name`` is the canonical spec."""
+    """Load a dataset by spec; the returned graph's ``name`` is the canonical spec (``file:<stem>@<sha8>``
+    for a ``file:PATH`` spec)."""
+    if is_file_spec(spec):
+        return load_npz_graph(spec)
     name, opts = check_dataset_spec(spec)
     graph = LOADERS[name](opts, data_root)
     graph.name = canonical(name, opts)
