@@ -170,6 +170,20 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--config", default=None, metavar="METHOD[:k=v...]",
                     help="print the resolved configuration of a method variant and where each value came from")
     ls.add_argument("--dataset", default=None, help="with --config: resolve for this dataset's YAML section")
+
+    d = sub.add_parser("data", help="dataset tools: `gcbench data stats DATASET`")
+    dsub = d.add_subparsers(dest="data_command", required=True)
+    ds = dsub.add_parser("stats", help="calibration table: topology, feature scale, whole-graph MLP/GCN/GAT/SAGE "
+                                       "test scores")
+    ds.add_argument("datasets", help="comma-separated dataset specs, or 'all' (every registered dataset whose files "
+                                     "are found)")
+    ds.add_argument("--archs", default="mlp,gcn,gat,sage",
+                    help="evaluation architectures; '' for topology and feature scale only (default: %(default)s)")
+    ds.add_argument("--seeds", default="0", help="model seeds, e.g. 0,1,2 (default: %(default)s)")
+    ds.add_argument("--data-root", default=None, help="folder with dataset files (default: $GCBENCH_DATA)")
+    ds.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
+    ds.add_argument("--eval", default=None, metavar="K=V,...", help="evaluation protocol overrides")
+    ds.add_argument("--csv", default=None, metavar="FILE", help="also write the table as CSV")
     return p
 
 
@@ -449,13 +463,26 @@ def _list_config(spec_text: str, dataset: str | None) -> int:
     return EXIT_OK
 
 
+def cmd_data(args: argparse.Namespace) -> int:
+    from gcbench.data.stats import stats_markdown, stats_table
+
+    table, skipped = stats_table(split_list(args.datasets), args.data_root, split_list(args.archs),
+                                 _seeds(args.seeds), args.device, _options(args.eval))
+    print(stats_markdown(table))
+    for line in skipped:
+        print(f"gcbench data stats: skipped {line}", file=sys.stderr)
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["run", *(argv or [])])
     handlers = {"run": cmd_run, "nas": cmd_nas, "plot": cmd_plot, "leaderboard": cmd_leaderboard,
-                "list": cmd_list}
+                "list": cmd_list, "data": cmd_data}
     try:
         return handlers[args.command](args)
     except GCBenchError as exc:

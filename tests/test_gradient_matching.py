@@ -22,7 +22,7 @@ from gcbench.graph import Budget
 
 CPU = torch.device("cpu")
 # a short, fast GCond: few epochs, larger steps; selection at the end only
-FAST = {"epochs": 12, "outer": 5, "inner": 3, "lr_feat": 0.2, "lr_adj": 0.01, "val_every": 6,
+FAST = {"epochs": 12, "outer": 5, "inner": 3, "lr_feat": 0.01, "lr_adj": 0.01, "val_every": 6,
         "select_eval_every": 10}
 
 

@@ -22,6 +22,7 @@ from gcbench.data import dgl_binary as dglb
 from gcbench.data import load_dataset
 from gcbench.data.dgl_binary import read_dgl_graph, read_dgl_graphs
 from gcbench.data.magb import (
+    AMAZON_FEATURE_DEFAULTS,
     SemiSyntheticWarning,
     chunked_sha256,
     read_magb,
@@ -432,6 +433,23 @@ def test_stack_features_holds_one_copy(tmp_path: Path) -> None:
     np.testing.assert_array_equal(x.numpy(), np.concatenate([np.asarray(text), np.asarray(image, np.float32)], 1))
 
 
+def test_stack_features_normalizes_each_block_and_rejects_non_finite(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal((10, 3)) * 7).astype(np.float32)
+    b = (rng.standard_normal((10, 2)) * 0.1).astype(np.float16)
+    a[4] = 0.0  # a missing embedding stays a zero row
+    x = stack_features([a, b], rows=3, normalize=True).numpy()
+    np.testing.assert_allclose(np.linalg.norm(x[:, :3], axis=1), [1.0] * 4 + [0.0] + [1.0] * 5, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(x[:, 3:], axis=1), np.ones(10), atol=1e-3)
+    np.testing.assert_allclose(x[:, :3] * np.linalg.norm(a, axis=1, keepdims=True), a, atol=1e-5)
+    raw = stack_features([a, b], rows=3).numpy()  # without normalize: an exact copy
+    np.testing.assert_array_equal(raw, np.concatenate([a, b.astype(np.float32)], 1))
+    b[7, 1] = np.nan
+    with pytest.raises(GCBenchError) as exc:
+        stack_features([a, b], rows=3, normalize=True, names=["t.npy", "img.npy"])
+    _one_line_error(exc, "img.npy", "row 7")
+
+
 def test_chunked_sha_equals_tensor_sha() -> None:
     gen = torch.Generator().manual_seed(0)
     ts = [torch.randn(1000, 7, generator=gen), torch.arange(10), torch.zeros(5, dtype=torch.bool), torch.empty(0, 3)]
@@ -482,12 +500,17 @@ def test_amazon_toys_topology_labels_split(toys, magb_root: Path) -> None:
 
 def test_amazon_toys_features_are_the_synthetic_generator(toys) -> None:
     g = toys
-    p = {k: DEFAULTS[k] for k in FEATURE_PARAMS}
+    p = {**{k: DEFAULTS[k] for k in FEATURE_PARAMS}, **AMAZON_FEATURE_DEFAULTS}
     x, cm, cc = modality_features(g.y, TOYS_C, torch.Generator().manual_seed(0), **p)
     assert torch.equal(g.x, x) and torch.equal(g.data.conflict_mask, cm) and torch.equal(g.data.conflict_class, cc)
     td, idim = p["text_dim"], p["image_dim"]
     assert g.modalities == {"text": slice(0, td), "image": slice(td, td + idim)}
     assert int(cm.sum()) == round(p["conflict_frac"] * TOYS_N)
+    # CLIP-like blocks: every node's text and image block has unit L2 norm (the shared feature scale)
+    for sl in g.modalities.values():
+        assert torch.allclose(torch.linalg.vector_norm(g.x[:, sl], dim=1), torch.ones(TOYS_N), atol=1e-5)
+    assert g.info["feature_params"]["text_noise"] == AMAZON_FEATURE_DEFAULTS["text_noise"]
+    assert g.info["feature_normalization"].startswith("L2 per modality block")
 
 
 def test_amazon_toys_deterministic_and_options(toys, magb_root: Path) -> None:
@@ -588,8 +611,15 @@ def test_amazon_toys_uses_real_clip_features_when_present(toys, magb_root: Path,
     folder = root / "Data" / "Toys"
     text = np.load(folder / "text_features" / "Toys_text_clip_vit_large_patch14_768d.npy")
     image = np.load(folder / "image_features" / "Toys_image_clip_vit_large_patch14_768d.npy")
-    np.testing.assert_array_equal(g.x.numpy(), np.concatenate([text, image.astype(np.float32)], 1))
+    # read as shipped (raw CLIP projections, float16 image file cast to float32, rows in node order), then
+    # each modality block L2-normalised per row: the one feature scale of every registered dataset
+    def unit(a: np.ndarray) -> np.ndarray:
+        a = a.astype(np.float32)
+        return a / np.linalg.norm(a, axis=1, keepdims=True)
+
+    np.testing.assert_allclose(g.x.numpy(), np.concatenate([unit(text), unit(image)], 1), rtol=1e-5, atol=1e-6)
     assert g.modalities == {"text": slice(0, 12), "image": slice(12, 22)}
+    assert g.info["feature_normalization"].startswith("L2 per modality block")
     for key in ("edge_index", "y", "train_mask", "val_mask", "test_mask"):  # same graph and split
         assert torch.equal(getattr(g.data, key), getattr(toys.data, key)), key
     with pytest.warns(SemiSyntheticWarning):

@@ -55,16 +55,44 @@ def test_defaults_and_layout(default_graph: Graph) -> None:
     assert stats["conflict_nodes"] == int(g.data.conflict_mask.sum())
 
 
-def test_modalities_differ_in_scale_and_dimension(default_graph: Graph) -> None:
+def test_blocks_are_unit_norm_embeddings_and_scale_sets_the_norm(default_graph: Graph) -> None:
     g = default_graph
     text, image = g.x[:, g.modalities["text"]], g.x[:, g.modalities["image"]]
     assert text.size(1) != image.size(1)
-    assert image.std() > 2 * text.std()
-    # the scale is a pure multiplier: same seed, image_scale halved -> image block halved, text untouched
-    a, b = _gen(3, image_scale=4.0), _gen(3, image_scale=2.0)
+    # like CLIP: each modality block of each node is a unit vector (the scale of every registered dataset)
+    for block in (text, image):
+        assert torch.allclose(torch.linalg.vector_norm(block, dim=1), torch.ones(g.num_nodes), atol=1e-5)
+    # per-coordinate spread about 1 / sqrt(dim), not the raw N(0, noise^2) scale
+    assert text.std().item() == pytest.approx(1 / math.sqrt(text.size(1)), rel=0.1)
+    assert image.std().item() == pytest.approx(1 / math.sqrt(image.size(1)), rel=0.1)
+    # the scale is the row norm: same seed, image_scale 2 -> image block doubled, text untouched
+    a, b = _gen(3), _gen(3, image_scale=2.0)
     sl_t, sl_i = a.modalities["text"], a.modalities["image"]
     assert torch.equal(a.x[:, sl_t], b.x[:, sl_t])
-    assert torch.allclose(a.x[:, sl_i], 2 * b.x[:, sl_i], rtol=1e-5, atol=1e-5)
+    assert torch.allclose(b.x[:, sl_i], 2 * a.x[:, sl_i], rtol=1e-5, atol=1e-6)
+    assert torch.allclose(torch.linalg.vector_norm(b.x[:, sl_i], dim=1), torch.full((N,), 2.0), atol=1e-5)
+
+
+def _nearest_centroid_accuracy(g: Graph, block: str) -> float:
+    """Test accuracy of a nearest-class-mean (cosine) classifier fitted on the training nodes of one block."""
+    x, y, tr, te = g.x[:, g.modalities[block]], g.y, g.data.train_mask, g.data.test_mask
+    cents = torch.stack([x[tr & (y == c)].mean(0) for c in range(g.num_classes)])
+    cents = cents / torch.linalg.vector_norm(cents, dim=1, keepdim=True)
+    return float(((x[te] @ cents.T).argmax(1) == y[te]).double().mean())
+
+
+def test_noise_tunes_each_modality_informativeness_on_its_own() -> None:
+    sharp, blurred = _gen(4, text_noise=0.5, train_frac=0.3), _gen(4, text_noise=8.0, train_frac=0.3)
+    # text_noise changes the text block only (same draws): the image block is bit-identical
+    sl_i = sharp.modalities["image"]
+    assert torch.equal(sharp.x[:, sl_i], blurred.x[:, sl_i])
+    assert _nearest_centroid_accuracy(sharp, "text") > 0.95
+    assert _nearest_centroid_accuracy(blurred, "text") < 0.6
+    # both modalities carry class information on their own at the defaults (well above the 8-class chance
+    # level), the image one less (cross-modal conflict on 30 % of the nodes)
+    g = _gen(4, train_frac=0.3)
+    text_acc, image_acc = _nearest_centroid_accuracy(g, "text"), _nearest_centroid_accuracy(g, "image")
+    assert text_acc > 0.5 and image_acc > 0.4 and text_acc > image_acc
 
 
 def test_undirected_no_self_loops_no_duplicates() -> None:

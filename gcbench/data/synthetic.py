@@ -2,8 +2,9 @@
 
 Products fall into ``n_classes`` categories and are joined by co-purchase edges drawn from a
 degree-corrected stochastic block model; every product has two feature blocks, ``text`` and ``image``,
-each a noisy view of its category in its own dimension and scale, and for a fraction of the products the
-image view points to another category (cross-modal conflict). Nothing is read from disk, so the dataset
+each a noisy view of its category in its own dimension, L2-normalised per node like a pretrained
+embedding (CLIP), and for a fraction of the products the image view points to another category
+(cross-modal conflict). Nothing is read from disk, so the dataset
 is always available (tests, smoke runs, CI). The dataset card is ``datasets/synthetic-ecommerce.yaml``.
 
 Generation, all from one local :class:`torch.Generator` seeded by ``seed`` (the global RNG is untouched,
@@ -24,10 +25,17 @@ and the same seed and parameters give bit-identical tensors):
    two kinds of edge), so the mean degree is close to ``avg_degree`` and the edge homophily to
    ``homophily``.
 4. **Features.** Per modality, class prototypes with ``N(0, 1)`` entries, partner categories correlated
-   by ``partner_similarity``; a node's view is ``scale * (prototype[y] + noise * N(0, I))``. For the
+   by ``partner_similarity``; a node's raw view is ``v = prototype[y] + noise * N(0, I)`` and its block is
+   ``scale * v / ||v||``: like a pretrained embedding (CLIP), each modality block of each node is a
+   direction with unit L2 norm at the default ``scale = 1`` (per-entry spread about ``1 / sqrt(dim)``,
+   the scale every registered dataset shares). ``noise`` sets how informative a modality is on its own:
+   the expected cosine between a view and its prototype is about ``1 / sqrt(1 + noise ** 2)``. For the
    ``round(conflict_frac * n_nodes)`` conflict nodes the image prototype is replaced by
    ``(1 - conflict_strength) * prototype[y] + conflict_strength * prototype[o]`` for another class ``o``
    drawn uniformly (``data.conflict_mask``; ``data.conflict_class`` holds ``o``, ``-1`` for other nodes).
+   The defaults (``text_noise`` 2.5, ``image_noise`` 2.0) are calibrated on whole-graph scores (the
+   dataset card): an MLP on the features alone is about 10 points below a GCN, and GAT, GraphSAGE and GCN
+   agree within a few points (:mod:`gcbench.data.stats`, ``gcbench data stats synthetic-ecommerce``).
 5. **Splits.** Per class, a seeded shuffle gives ``max(1, round(train_frac * n_c))`` training nodes,
    ``round(val_frac * n_c)`` validation nodes (at least one when ``val_frac > 0``), the rest test.
 """
@@ -59,9 +67,9 @@ DEFAULTS: dict[str, Any] = {
     "text_dim": 128,
     "image_dim": 64,
     "text_scale": 1.0,
-    "image_scale": 4.0,
-    "text_noise": 5.5,
-    "image_noise": 4.5,
+    "image_scale": 1.0,
+    "text_noise": 2.5,
+    "image_noise": 2.0,
     "conflict_frac": 0.3,
     "conflict_strength": 0.7,
     "train_frac": 0.1,
@@ -360,11 +368,13 @@ def modality_features(
 
     x = torch.randn(n, td + idim, generator=gen)
     text, image = x[:, :td], x[:, td:]
-    text.mul_(text_noise).add_(proto_text[y]).mul_(text_scale)
+    text.mul_(text_noise).add_(proto_text[y])
     image.mul_(image_noise).add_(proto_image[y])
     if n_conf:
         image[conf_idx] += conflict_strength * (proto_image[conflict_class[conf_idx]] - proto_image[y[conf_idx]])
-    image.mul_(image_scale)
+    # like a pretrained embedding (CLIP): each block is a direction; its row norm is the block's scale
+    for block, scale in ((text, text_scale), (image, image_scale)):
+        block.div_(torch.linalg.vector_norm(block, dim=1, keepdim=True).clamp_(min=1e-12)).mul_(scale)
     return x, conflict_mask, conflict_class
 
 
