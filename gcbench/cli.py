@@ -38,7 +38,7 @@ from gcbench.errors import (
 )
 from gcbench.spec import parse_spec, split_list
 
-DEFAULT_METHODS = "random,herding,kcenter,whole"
+DEFAULT_METHODS = "random,herding,kcenter,kmeans-agg,cgc,whole"
 DEFAULT_DATASETS = "synthetic-ecommerce"
 DEFAULT_RATIOS = "0.1,0.25"
 DEFAULT_ARCHS = "gcn"
