@@ -29,7 +29,6 @@ after an edit) never share a name, and resuming a run never mistakes one for the
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import zipfile
@@ -40,6 +39,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
+from gcbench.data.planetoid import sha256_file
 from gcbench.errors import GCBenchError
 from gcbench.graph import METRICS, SETTINGS, Graph, make_undirected
 
@@ -64,14 +64,6 @@ def file_path(spec: str) -> Path:
     if not path.is_file():
         raise GCBenchError(f"dataset {spec!r}: no such file {str(path)!r}")
     return path
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _fail(where: str, key: str, msg: str) -> GCBenchError:
@@ -119,7 +111,7 @@ def load_npz_graph(spec: str) -> Graph:
     """Read and check a ``file:PATH`` dataset (see the module docstring for the format)."""
     path = file_path(spec)
     where = f"dataset file {str(path)!r}"
-    sha = file_sha256(path)
+    sha = sha256_file(path)
     arrays = _read(path, where)
 
     modal = [(m.group(1), k) for k in arrays if (m := _MODALITY.match(k))]
