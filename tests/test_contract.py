@@ -21,11 +21,11 @@ from gcbench.condensers import base
 from gcbench.condensers.base import Condenser, MethodSpec, config_hash, get_condenser, resolve_config
 from gcbench.errors import EXIT_FAILED_ROWS, EXIT_USAGE, GCBenchError
 from gcbench.graph import Budget, CondensedGraph
+from gcbench.resources import shipped_dir
 from gcbench.results import ResultsStore
 from gcbench.testing import ConformanceError, check_condenser, condenser_names, parametrize_condensers
 
 DS = "synthetic-ecommerce:n_nodes=300:train_frac=0.2"
-SHIPPED = Path(__file__).resolve().parents[1] / "methods"
 
 
 # ------------------------------------------------------------------------------------ conformance
@@ -274,7 +274,7 @@ def test_user_folder_adds_to_the_shipped_yaml_never_hides_it(tmp_path, monkeypat
     assert where["epochs"][1] == f"{tmp_path / 'user2' / 'gcond.yaml'} defaults"
     assert where["inner"][1] == f"{tmp_path / 'user2' / 'gcond.yaml'} datasets.cora"
     assert where["lr_feat"] == (0.5, "the command line")
-    assert where["outer"][1] == f"{SHIPPED / 'gcond.yaml'} defaults"
+    assert where["outer"][1] == f"{shipped_dir('methods') / 'gcond.yaml'} defaults"  # the wheel's copy under tox
     assert base.explain_config(_Good, None, {})["k"] == (1, f"class defaults ({__name__}:_Good)")
 
 
