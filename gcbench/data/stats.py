@@ -134,9 +134,9 @@ def whole_graph_scores(graph: Graph, archs: Sequence[str], seeds: Iterable[int],
     from gcbench.condensers.coresets import Whole
     from gcbench.evaluate import evaluate
     from gcbench.graph import Budget
+    from gcbench.runner import resolve_device
 
-    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                       "cpu" if device == "auto" else device)
+    dev = resolve_device(device)
     budget = Budget.from_graph(graph, 1.0)
     scores: dict[str, list[float]] = {a: [] for a in archs}
     for seed in seeds:
