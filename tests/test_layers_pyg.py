@@ -79,7 +79,7 @@ def test_sage_is_sageconv_mean(graph):
     close(m(x, AdjInput(ei, None, N)), ref(x, ei))
 
 
-@pytest.mark.parametrize("K", [2, 3])
+@pytest.mark.parametrize("K", [2, 3, 4])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_cheb_is_chebconv(graph, K, weighted):
     x, ei, w = graph

