@@ -7,6 +7,13 @@
 ``amazon-grocery``       real CLIP features from a MAGB download, else *generated* (semi-synthetic)
                          ones; options ``features=clip|synthetic``, ``seed`` and the generator's feature
                          parameters (see :mod:`gcbench.data.magb`)
+``mmgraph-fashion``,     MM-GRAPH node-classification graphs from the data root (``<root>/mmgraph/``
+``mmgraph-goodreads``    ``ele-fashion/``, ``books-nc/``; Hugging Face ``mm-graph-org/mm-graph``, not
+                         downloaded): real topology, labels, split and features; options
+                         ``encoder=clip|imagebind|t5vit|t5dino`` (default clip, always in the name) and
+                         ``text_dim``; blocks L2-normalised per row on load (see
+                         :mod:`gcbench.data.mmgraph`). MM-GRAPH's Amazon-Sports, Amazon-Cloth and
+                         Goodreads-LP are link-prediction sets without node labels: not registered
 ``file:PATH``            your own graph: one ``.npz`` file (:mod:`gcbench.data.npzfile`,
                          ``docs/own-graph.md``); the whole rest of the spec is the path (absolute or
                          relative to the working directory), so it takes no options
@@ -60,12 +67,25 @@ def _amazon(name: str) -> Callable[[dict[str, Any], Any], Graph]:
     return load
 
 
+def _mmgraph(name: str) -> Callable[[dict[str, Any], Any], Graph]:
+    def load(opts: dict[str, Any], root: Any) -> Graph:
+        from gcbench.data.mmgraph import load_mmgraph
+
+        graph = load_mmgraph(name, root, **opts)
+        opts["encoder"] = graph.info["encoder"]  # the default encoder is named too: mmgraph-fashion:encoder=clip
+        return graph
+
+    return load
+
+
 LOADERS: dict[str, Callable[[dict[str, Any], Any], Graph]] = {
     "synthetic-ecommerce": _synthetic,
     "cora": _planetoid("cora"),
     "citeseer": _planetoid("citeseer"),
     "amazon-toys": _amazon("amazon-toys"),
     "amazon-grocery": _amazon("amazon-grocery"),
+    "mmgraph-fashion": _mmgraph("mmgraph-fashion"),
+    "mmgraph-goodreads": _mmgraph("mmgraph-goodreads"),
 }
 
 

@@ -25,6 +25,23 @@ raises :class:`~gcbench.errors.GCBenchError` naming it.
 symmetrised with self-loops dropped (as MM-GRAPH's training code does), MM-GRAPH's own split, nodes with a
 missing label in no split (label 0 as placeholder, ``data.label_mask`` marks the labelled ones), modalities
 ``text``/``image``, transductive, accuracy (ROC-AUC for two classes).
+
+**Registered datasets** (:data:`REGISTERED`, cards ``datasets/<name>.yaml``): MM-GRAPH's two node-classification
+datasets, ``mmgraph-fashion`` (folder ``ele-fashion``, Ele-fashion: Amazon products) and
+``mmgraph-goodreads`` (folder ``books-nc``, Goodreads-NC), loaded by :func:`load_mmgraph`. MM-GRAPH's
+Amazon-Sports (``sports-copurchase``), Amazon-Cloth (``cloth-copurchase``) and Goodreads-LP (``books-lp``) are
+link-prediction datasets: their folders hold no node labels and no node split, so they are readable here
+but not registered (a condensation benchmark for node classification has nothing to condense them on).
+Options: ``encoder=clip|imagebind|t5vit|t5dino`` (default ``clip``; always part of the dataset's name, e.g.
+``mmgraph-fashion:encoder=clip``) and ``text_dim`` (where the text block ends, default half of the columns).
+The folder is looked up under the data root (``--data-root``/``GCBENCH_DATA``) as ``<root>/mmgraph/<folder>``,
+``<root>/mm-graph/<folder>``, ``<root>/Multimodal-Graph-Completed-Graph/<folder>`` or ``<root>/<folder>``;
+a missing folder or file is one error naming the missing paths and where to get them (Hugging Face
+``mm-graph-org/mm-graph``). Nothing is downloaded. The feature blocks are read as shipped, then each row of the
+text block and of the image block is divided by its L2 norm (rows of zeros stay zero, a non-finite value is an
+error naming the file), in the same pass that copies them into one float32 tensor: the feature scale of every
+registered dataset (:data:`gcbench.data.magb.FEATURE_NORMALIZATION`), which the learned methods' shared
+learning rates assume. (:func:`read_mmgraph` alone, without ``normalize=True``, keeps them as stored.)
 """
 
 from __future__ import annotations
@@ -52,6 +69,9 @@ DATASETS = {
     "books-lp": "link",
 }
 NC_FILES = ("nc_edges-nodeid.pt", "labels-w-missing.pt", "split.pt")
+#: registered gcbench dataset -> MM-GRAPH node-classification folder
+REGISTERED = {"mmgraph-fashion": "ele-fashion", "mmgraph-goodreads": "books-nc"}
+HF_DATASET = "mm-graph-org/mm-graph"
 SPLIT_KEYS = ("train_idx", "val_idx", "test_idx")
 _BLOCK_ROWS = 1 << 16
 
@@ -135,14 +155,34 @@ def _edges(obj: Any, path: Path, n: int) -> Tensor:
 
 
 def _features(path: Path, what: str) -> Tensor:
+    """The feature matrix as stored (memory-mapped where possible), checked to be a 2-D float matrix."""
     feat = _as_tensor(torch_load(path, what), path, "the feature matrix")
     if feat.dim() != 2 or not feat.dtype.is_floating_point:
         raise GCBenchError(f"{path}: expected a 2-D float feature matrix, got {feat.dtype} {tuple(feat.shape)}")
-    if feat.dtype == torch.float32 and feat.is_contiguous():
-        return feat  # memory-mapped, used as is
+    return feat
+
+
+def _float32(feat: Tensor, path: Path, normalize_at: int | None = None) -> Tensor:
+    """``feat`` as float32. Without ``normalize_at`` a contiguous float32 matrix is used as is (memory-mapped,
+    no copy), anything else converted block of rows by block of rows into one new tensor. With ``normalize_at``
+    (the text width) the blocks ``[:, :normalize_at]`` and ``[:, normalize_at:]`` are also divided row by row
+    by their L2 norm in that same pass (rows of zeros stay zero; a non-finite value is an error naming
+    ``path``): one copy at most, and the mapped file is never written."""
+    if normalize_at is None and feat.dtype == torch.float32 and feat.is_contiguous():
+        return feat
     out = torch.empty(feat.shape, dtype=torch.float32)
     for start in range(0, feat.size(0), _BLOCK_ROWS):
-        out[start : start + _BLOCK_ROWS] = feat[start : start + _BLOCK_ROWS]
+        chunk = out[start : start + _BLOCK_ROWS]
+        chunk.copy_(feat[start : start + _BLOCK_ROWS])
+        if normalize_at is None:
+            continue
+        finite = torch.isfinite(chunk).all(1)
+        if not bool(finite.all()):
+            bad = start + int((~finite).nonzero()[0])
+            raise GCBenchError(f"{path}: non-finite feature values (first in row {bad})")
+        for block in (chunk[:, :normalize_at], chunk[:, normalize_at:]):
+            norm = torch.linalg.vector_norm(block, dim=1, keepdim=True)
+            block.div_(norm.masked_fill_(norm == 0, 1.0))
     return out
 
 
@@ -160,17 +200,24 @@ class MMGraphData:
     split: dict[str, Tensor] | None = None  # train_idx / val_idx / test_idx
     edge_split: dict[str, dict[str, Tensor]] | None = None
     files: dict[str, Path] = field(default_factory=dict)
+    normalized: bool = False  # features L2-normalised per row of each block on load
 
     @property
     def num_nodes(self) -> int:
         return int(self.features.size(0))
 
 
-def find_mmgraph_dir(root: str | os.PathLike, name: str) -> Path:
-    """The folder of MM-GRAPH dataset ``name`` under a data root (``<root>/<name>``, ``<root>/mm-graph/<name>``
-    or ``<root>/Multimodal-Graph-Completed-Graph/<name>``)."""
+def mmgraph_dirs(root: str | os.PathLike, name: str) -> list[Path]:
+    """Where the folder of MM-GRAPH dataset ``name`` may be under a data root, in the order looked at."""
     root = Path(root)
-    dirs = [root / name, root / "mm-graph" / name, root / "Multimodal-Graph-Completed-Graph" / name]
+    return [root / "mmgraph" / name, root / "mm-graph" / name, root / "Multimodal-Graph-Completed-Graph" / name,
+            root / name]
+
+
+def find_mmgraph_dir(root: str | os.PathLike, name: str) -> Path:
+    """The folder of MM-GRAPH dataset ``name`` under a data root (``<root>/mmgraph/<name>``,
+    ``<root>/mm-graph/<name>``, ``<root>/Multimodal-Graph-Completed-Graph/<name>`` or ``<root>/<name>``)."""
+    dirs = mmgraph_dirs(root, name)
     found = next((d for d in dirs if d.is_dir()), None)
     if found is None:
         raise GCBenchError(f"MM-GRAPH {name}: no dataset folder; looked for {', '.join(str(d) for d in dirs)}")
@@ -178,9 +225,17 @@ def find_mmgraph_dir(root: str | os.PathLike, name: str) -> Path:
 
 
 def read_mmgraph(
-    folder: str | os.PathLike, encoder: str = "clip", *, text_dim: int | None = None, edge_split: str = "hard"
+    folder: str | os.PathLike,
+    encoder: str = "clip",
+    *,
+    text_dim: int | None = None,
+    edge_split: str = "hard",
+    normalize: bool = False,
 ) -> MMGraphData:
-    """Read an MM-GRAPH dataset folder (node- or link-prediction layout, detected from its files)."""
+    """Read an MM-GRAPH dataset folder (node- or link-prediction layout, detected from its files).
+
+    ``normalize``: L2-normalise each row of the text and of the image block while copying the features into
+    float32 (see :func:`_float32`); without it the features are kept as stored (memory-mapped when float32)."""
     folder = Path(folder)
     name = folder.name
     where = f"MM-GRAPH {name}"
@@ -193,6 +248,7 @@ def read_mmgraph(
         text_dim = width // 2
     if isinstance(text_dim, bool) or not isinstance(text_dim, int) or not 0 < text_dim < width:
         raise GCBenchError(f"{feat_path}: text_dim must be an integer in 1..{width - 1}, got {text_dim!r}")
+    features = _float32(features, feat_path, text_dim if normalize else None)
     files = {"features": feat_path}
     if (folder / NC_FILES[0]).is_file() or (folder / NC_FILES[1]).is_file():
         task = "node"
@@ -204,7 +260,8 @@ def read_mmgraph(
             raise GCBenchError(f"{split_path}: expected a dict with keys {', '.join(SPLIT_KEYS)}")
         split = {k: _index_tensor(split_obj[k], split_path, k, n) for k in SPLIT_KEYS}
         files.update(edges=edge_path, labels=label_path, split=split_path)
-        return MMGraphData(name, task, encoder, features, text_dim, edge_index, y=y, split=split, files=files)
+        return MMGraphData(name, task, encoder, features, text_dim, edge_index, y=y, split=split, files=files,
+                           normalized=normalize)
     lp_path = folder / f"lp-edge-split-{edge_split}.pt"
     if not lp_path.is_file():
         raise GCBenchError(
@@ -224,7 +281,8 @@ def read_mmgraph(
         raise GCBenchError(f"{lp_path}: train source_node and target_node differ in length")
     edge_index = torch.stack([train["source_node"].reshape(-1), train["target_node"].reshape(-1)])
     files["edge_split"] = lp_path
-    return MMGraphData(name, "link", encoder, features, text_dim, edge_index, edge_split=parts, files=files)
+    return MMGraphData(name, "link", encoder, features, text_dim, edge_index, edge_split=parts, files=files,
+                       normalized=normalize)
 
 
 def _labels(obj: Any, path: Path, n: int) -> Tensor:
@@ -249,7 +307,7 @@ def mmgraph_to_graph(data: MMGraphData, name: str | None = None) -> Graph:
     """A node-classification MM-GRAPH dataset as a :class:`Graph` (see the module docstring)."""
     from torch_geometric.data import Data
 
-    from gcbench.data.magb import chunked_sha256
+    from gcbench.data.magb import FEATURE_NORMALIZATION, chunked_sha256
 
     if data.task != "node" or data.y is None or data.split is None:
         raise GCBenchError(f"MM-GRAPH {data.name}: a link-prediction dataset has no node labels to condense on")
@@ -274,6 +332,7 @@ def mmgraph_to_graph(data: MMGraphData, name: str | None = None) -> Graph:
         "source": f"MM-GRAPH {data.name}",
         "encoder": data.encoder,
         "files": {k: str(v) for k, v in data.files.items()},
+        "feature_normalization": FEATURE_NORMALIZATION if data.normalized else "none (as stored)",
         "stats": {
             "nodes": n,
             "stored_edges": int(data.edge_index.size(1)),
@@ -294,3 +353,59 @@ def mmgraph_to_graph(data: MMGraphData, name: str | None = None) -> Graph:
         sha=chunked_sha256(data.features, edge_index, y, tr, va, te),
         info=info,
     )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the registered node-classification datasets
+
+
+def _where_to_get(folder: str) -> str:
+    url = f"https://huggingface.co/datasets/{HF_DATASET}"
+    return f"download the folder {folder}/ of the Hugging Face dataset {HF_DATASET} ({url})"
+
+
+def missing_files(dataset: str, root: str | os.PathLike, encoder: str = "clip") -> list[Path]:
+    """The files registered dataset ``dataset`` needs under data root ``root`` that are not there (all of them,
+    under ``<root>/mmgraph/<folder>/``, when no folder of the dataset is found)."""
+    folder = REGISTERED[dataset]
+    needed = [*NC_FILES, f"{encoder}_feat.pt"]
+    dirs = mmgraph_dirs(root, folder)
+    found = next((d for d in dirs if d.is_dir()), None)
+    return [(found or dirs[0]) / f for f in needed if found is None or not (found / f).is_file()]
+
+
+def load_mmgraph(dataset: str, data_root: str | os.PathLike | None = None, **opts: Any) -> Graph:
+    """Load registered dataset ``mmgraph-fashion`` or ``mmgraph-goodreads`` (see the module docstring);
+    ``opts`` are the dataset options ``encoder`` and ``text_dim``."""
+    from gcbench.data.planetoid import data_root as resolve_root
+
+    if dataset not in REGISTERED:
+        raise GCBenchError(f"unknown MM-GRAPH dataset {dataset!r}; known: {', '.join(REGISTERED)}")
+    folder = REGISTERED[dataset]
+    opts = dict(opts)
+    encoder = opts.pop("encoder", "clip")
+    text_dim = opts.pop("text_dim", None)
+    if opts:
+        raise GCBenchError(
+            f"{dataset}: unknown option(s) {sorted(opts)}; options: encoder ({'|'.join(ENCODERS)}), text_dim"
+        )
+    if encoder not in ENCODERS:
+        raise GCBenchError(f"{dataset}: option 'encoder' must be one of {', '.join(ENCODERS)}, got {encoder!r}")
+    needed = [*NC_FILES, f"{encoder}_feat.pt"]
+    root = resolve_root(data_root)
+    if root is None:
+        raise GCBenchError(
+            f"{dataset}: no data root given; pass --data-root DIR or set GCBENCH_DATA to a folder holding "
+            f"mmgraph/{folder}/ with {', '.join(needed)}; {_where_to_get(folder)}"
+        )
+    missing = missing_files(dataset, root, encoder)
+    if missing:
+        dirs = mmgraph_dirs(root, folder)
+        found = next((d for d in dirs if d.is_dir()), None)
+        looked = "" if found else f" (no folder {folder} in {', '.join(str(d.parent) for d in dirs)})"
+        raise GCBenchError(
+            f"{dataset}: missing MM-GRAPH file(s) {', '.join(str(p) for p in missing)}{looked}; "
+            f"{_where_to_get(folder)} into {(found or dirs[0]).parent}"
+        )
+    data = read_mmgraph(find_mmgraph_dir(root, folder), encoder, text_dim=text_dim, normalize=True)
+    return mmgraph_to_graph(data, name=dataset)
