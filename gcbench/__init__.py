@@ -1,8 +1,8 @@
 """gcbench: a benchmark and baseline-comparison suite for graph condensation."""
 
-__version__ = "0.1.0"
+from gcbench.errors import GCBenchError
+from gcbench.graph import Budget, CondensedGraph, Graph
+from gcbench.suite import run_suite
+from gcbench.version import __version__
 
-from gcbench.errors import GCBenchError  # noqa: E402
-from gcbench.graph import Budget, CondensedGraph, Graph  # noqa: E402
-
-__all__ = ["Budget", "CondensedGraph", "GCBenchError", "Graph", "__version__"]
+__all__ = ["Budget", "CondensedGraph", "GCBenchError", "Graph", "__version__", "run_suite"]

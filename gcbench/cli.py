@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from gcbench.errors import (
     EXIT_USAGE,
     GCBenchError,
 )
-from gcbench.spec import parse_spec, split_list
+from gcbench.spec import parse_seeds, parse_spec, split_list
 
 DEFAULT_METHODS = "random,herding,kcenter,kmeans-agg,cgc,whole"
 DEFAULT_DATASETS = "synthetic-ecommerce"
@@ -53,20 +52,6 @@ def _floats(text: str, what: str) -> list[float]:
             out.append(float(item))
         except ValueError:
             raise GCBenchError(f"bad {what} {item!r}: not a number") from None
-    return out
-
-
-def _seeds(text: str) -> list[int]:
-    out: list[int] = []
-    for item in split_list(text):
-        lo, dash, hi = item.partition("-")
-        try:
-            if dash:
-                out.extend(range(int(lo), int(hi) + 1))
-            else:
-                out.append(int(item))
-        except ValueError:
-            raise GCBenchError(f"bad seed {item!r}: expected an integer or a range like 0-9") from None
     return out
 
 
@@ -204,7 +189,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         datasets=split_list(typed(args.datasets, DEFAULT_DATASETS)),
         ratios=_floats(typed(args.ratios, DEFAULT_RATIOS), "ratio"),
         archs=[a.lower() for a in split_list(typed(args.archs, DEFAULT_ARCHS))],
-        seeds=_seeds(typed(args.seeds, DEFAULT_SEEDS)),
+        seeds=parse_seeds(typed(args.seeds, DEFAULT_SEEDS)),
         eval_overrides=_options(args.eval),
     )
     executor = _executor(args)
@@ -239,8 +224,7 @@ def _executor(args: argparse.Namespace) -> Any:
 
 
 def _interrupted(runner: Any) -> int:
-    print(f"gcbench: interrupted; {len(runner.store.rows)} row(s) are saved in {runner.store.path}; "
-          "run the same command again to resume", file=sys.stderr)
+    _echo(runner.interrupted_message())
     return EXIT_INTERRUPTED
 
 
@@ -267,58 +251,23 @@ def _finish_run(args: argparse.Namespace, n_failed: int = 0) -> int:
 
 
 def _run_suite(args: argparse.Namespace) -> int:
-    from gcbench.suite import load_suite
+    from gcbench.suite import load_suite, run_suite
 
     typed = [f"--{k}" for k in ("methods", "datasets", "ratios", "archs", "seeds", "eval")
              if getattr(args, k) is not None]
     if typed:
         raise GCBenchError(f"--suite cannot be combined with {', '.join(typed)}: the suite file names them")
     suite = load_suite(args.suite)
-    data_root = args.data_root
-    if data_root is None and not os.environ.get("GCBENCH_DATA") and suite.data_root is not None:
-        data_root = suite.data_root
-    device = args.device or suite.device or "auto"
     executor = _executor(args)
     try:
-        return _run_suite_with(args, suite, executor, data_root, device)
+        try:
+            n_failed = run_suite(suite, args.out, device=args.device, data_root=args.data_root, executor=executor,
+                                 progress=not args.no_progress, echo=_echo)
+        except KeyboardInterrupt:  # run_suite has said what is saved
+            return EXIT_INTERRUPTED
+        return _finish_run(args, n_failed)
     finally:
         executor.close()
-
-
-def _run_suite_with(args: argparse.Namespace, suite: Any, executor: Any, data_root: Any, device: str) -> int:
-    from gcbench.condensers.base import list_condensers
-    from gcbench.nas import DEFAULT_EPOCHS, DEFAULT_EVAL_EVERY, run_nas
-    from gcbench.runner import Runner
-    from gcbench.suite import describe
-
-    runners = [(name, Runner(grid, args.out, device=device, data_root=data_root, progress=not args.no_progress,
-                             echo=_echo, executor=executor)) for name, grid in suite.runner_grids()]
-    for _, runner in runners:  # load every dataset and check every budget before anything is computed
-        runner.prepare()
-    _echo(describe(suite))
-    covered = {m.split(":", 1)[0] for g in suite.grids for m in g.methods}
-    missing = sorted(set(list_condensers()) - covered)
-    if missing:
-        _echo(f"gcbench: note: registered method(s) not in this suite: {', '.join(missing)}")
-    t0 = time.perf_counter()
-    for name, runner in runners:
-        _echo(f"gcbench: grid {name}")
-        try:
-            runner.run()
-        except KeyboardInterrupt:
-            return _interrupted(runner)
-    for study in suite.nas:
-        try:
-            run_nas(study.method, study.dataset, study.ratio, seed=study.seed, out=args.out, configs=study.configs,
-                    epochs=study.epochs or DEFAULT_EPOCHS, eval_every=study.eval_every or DEFAULT_EVAL_EVERY,
-                    device=device,
-                    data_root=data_root, eval_overrides=suite.eval, echo=_echo)
-        except KeyboardInterrupt:
-            print("gcbench: interrupted during NAS; finished configurations are saved in "
-                  f"{Path(args.out) / 'nas'}; run the same command again to resume", file=sys.stderr)
-            return EXIT_INTERRUPTED
-    _echo(f"gcbench: suite {suite.name} took {time.perf_counter() - t0:.0f} s")
-    return _finish_run(args, sum(runner.n_failed for _, runner in runners))
 
 
 def cmd_nas(args: argparse.Namespace) -> int:
@@ -364,15 +313,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from gcbench.leaderboard import (
-        DEFAULT_NAS_TOL,
-        DEFAULT_TOL,
-        DEFAULT_Z,
-        build_folder,
-        check_folder,
-        format_console,
-        publish,
-    )
+    from gcbench.folders import DEFAULT_NAS_TOL, DEFAULT_TOL, DEFAULT_Z, build_folder, check_folder, publish
+    from gcbench.leaderboard import format_console
 
     if not args.check and (args.against or args.tol is not None or args.nas_tol is not None or args.z is not None
                            or args.strict_figures):
@@ -467,7 +409,7 @@ def cmd_data(args: argparse.Namespace) -> int:
     from gcbench.data.stats import stats_markdown, stats_table
 
     table, skipped = stats_table(split_list(args.datasets), args.data_root, split_list(args.archs),
-                                 _seeds(args.seeds), args.device, _options(args.eval))
+                                 parse_seeds(args.seeds), args.device, _options(args.eval))
     print(stats_markdown(table))
     for line in skipped:
         print(f"gcbench data stats: skipped {line}", file=sys.stderr)

@@ -5,8 +5,9 @@ file, the condensed graphs (``DIR/condensed``) and the per-epoch logs (``DIR/log
 of ``results.csv`` however many workers there are, and resume works the same way: a rerun computes only the
 rows that are not in the file, and reuses a saved condensed graph instead of condensing again.
 
-* :class:`LocalExecutor` (``--executor local``, the default): the cells one after another; each row is
-  appended as soon as it is evaluated.
+* :class:`~gcbench.runner.LocalExecutor` (``--executor local``, the default; defined in :mod:`gcbench.runner`,
+  whose default it is, and importable from here): the cells one after another; each row is appended as soon
+  as it is evaluated.
 * :class:`RayExecutor` (``--executor ray``, needs the optional ``gcbench[ray]`` extra): one task per
   condensation, which also evaluates every architecture of its cell (``split_eval``: one task per
   architecture instead, fed the condensed graph through the object store). Each dataset goes to the object
@@ -24,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
@@ -32,6 +33,8 @@ from gcbench.errors import GCBenchError
 from gcbench.runner import (
     Cell,
     Condensed,
+    LocalExecutor,
+    Runner,
     condense_cell,
     evaluate_arch,
     failed_rows,
@@ -39,32 +42,11 @@ from gcbench.runner import (
     resolve_device,
 )
 
-if TYPE_CHECKING:  # pragma: no cover
-    from gcbench.runner import Runner
+__all__ = ["LocalExecutor", "RayExecutor", "import_ray"]  # LocalExecutor lives with the runner it defaults for
 
 
 def _describe_cell(cell: Cell) -> str:
     return cell.describe()
-
-
-class LocalExecutor:
-    """The cells one after another in this process."""
-
-    name = "local"
-
-    def check_device(self, device: str | torch.device) -> torch.device:
-        return resolve_device(device)
-
-    def describe(self) -> str:
-        return ""
-
-    def close(self) -> None:
-        pass
-
-    def run(self, runner: Runner, cells: list[Cell], bar: Any) -> None:
-        for cell in cells:
-            bar.set_description(_describe_cell(cell))
-            runner.run_cell(cell, bar.update)
 
 
 def import_ray() -> Any:

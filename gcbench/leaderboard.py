@@ -39,7 +39,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -50,6 +49,8 @@ from typing import Any
 import pandas as pd
 
 from gcbench.errors import GCBenchError
+from gcbench.study import report_if_answered
+from gcbench.util import md_escape, natural_key, slug
 
 __all__ = [
     "ARCH_ORDER",
@@ -137,9 +138,9 @@ class _Run:
 
     def sort_key(self) -> tuple:
         return (
-            _natural_key(self.dataset),
-            _arch_key(self.arch),
-            _method_key(self.method),
+            natural_key(self.dataset),
+            arch_key(self.arch),
+            method_key(self.method),
             _float_key(self.ratio),
             self.seed,
             self.timestamp,
@@ -167,24 +168,14 @@ def _float_key(x: float) -> tuple[int, float]:
     return (1, 0.0) if math.isnan(x) else (0, x)
 
 
-_NUM_RE = re.compile(r"(\d+(?:\.\d+)?)")
+def method_key(method: str) -> tuple:
+    return (method == REFERENCE_METHOD, natural_key(method))
 
 
-def _natural_key(name: str) -> tuple:
-    parts = _NUM_RE.split(name.casefold())
-    # even positions are text, odd positions numbers: comparisons never mix types
-    key = tuple(float(p) if i % 2 else p for i, p in enumerate(parts))
-    return (key, name)
-
-
-def _method_key(method: str) -> tuple:
-    return (method == REFERENCE_METHOD, _natural_key(method))
-
-
-def _arch_key(arch: str) -> tuple:
+def arch_key(arch: str) -> tuple:
     if arch in ARCH_ORDER:
-        return (0, ARCH_ORDER.index(arch), _natural_key(arch))
-    return (1, 0, _natural_key(arch))
+        return (0, ARCH_ORDER.index(arch), natural_key(arch))
+    return (1, 0, natural_key(arch))
 
 
 def _text(value: Any) -> str:
@@ -309,7 +300,7 @@ def _conflicts(runs: Sequence[_Run]) -> list[str]:
         if len(hashes) > 1:
             what = "; ".join(f"{h or '(none)'}: seed(s) {', '.join(map(str, sorted(seeds)))}"
                              for h, seeds in sorted(hashes.items()))
-            out.append(f"cell {ds}/{arch}/{method}" + ("" if ratio is None else f" r={_fmt_ratio(ratio)}")
+            out.append(f"cell {ds}/{arch}/{method}" + ("" if ratio is None else f" r={fmt_ratio(ratio)}")
                        + f" mixes {len(hashes)} configurations (config_hash {what}); their scores cannot be "
                        "averaged into one cell: rerun those seeds with one configuration, or give the variants "
                        "different method labels or results folders")
@@ -376,7 +367,7 @@ def _n_syn_by_ratio(runs: Sequence[_Run]) -> dict[tuple[str, float], float]:
     return out
 
 
-def _fmt_ratio(ratio: float) -> str:
+def fmt_ratio(ratio: float) -> str:
     return f"{ratio:.10g}"
 
 
@@ -388,7 +379,7 @@ def _fmt_pct(pct: float) -> str:
 
 
 def _ratio_label(ratio: float, n_syn: float, n_nodes: float) -> str:
-    label = f"r={_fmt_ratio(ratio)}"
+    label = f"r={fmt_ratio(ratio)}"
     if math.isfinite(n_syn):
         inner = f"{int(n_syn)} nodes"
         if math.isfinite(n_nodes) and n_nodes > 0:
@@ -446,7 +437,7 @@ def _build_tables(prep: _Prepared) -> dict[tuple[str, str], pd.DataFrame]:
 def _table(
     dataset: str, arch: str, runs: list[_Run], n_nodes: float, n_syn: dict[tuple[str, float], float]
 ) -> pd.DataFrame:
-    methods = sorted({r.method for r in runs}, key=_method_key)
+    methods = sorted({r.method for r in runs}, key=method_key)
     ratios = sorted({r.ratio for r in runs if r.method != REFERENCE_METHOD})
     labels = {_ratio_label(q, n_syn.get((dataset, q), _NAN), n_nodes): q for q in ratios}
     has_whole = any(r.method == REFERENCE_METHOD for r in runs)
@@ -522,16 +513,16 @@ def cross_arch_table(df: pd.DataFrame, dataset: str, ratio: float) -> pd.DataFra
     prep = _prepare(df)
     runs = [r for r in prep.runs if r.dataset == dataset]
     if not runs:
-        known = ", ".join(sorted({r.dataset for r in prep.runs}, key=_natural_key)) or "none"
+        known = ", ".join(sorted({r.dataset for r in prep.runs}, key=natural_key)) or "none"
         raise GCBenchError(f"no results for dataset {dataset!r} (have: {known})")
     want = float(f"{float(ratio):.10g}")
     ratios = sorted({r.ratio for r in runs if r.method != REFERENCE_METHOD})
     if want not in ratios:
-        have = ", ".join(_fmt_ratio(q) for q in ratios) or "none"
-        raise GCBenchError(f"dataset {dataset!r} has no results at ratio {_fmt_ratio(want)} (have: {have})")
+        have = ", ".join(fmt_ratio(q) for q in ratios) or "none"
+        raise GCBenchError(f"dataset {dataset!r} has no results at ratio {fmt_ratio(want)} (have: {have})")
     runs = [r for r in runs if r.method == REFERENCE_METHOD or r.ratio == want]
-    methods = sorted({r.method for r in runs}, key=_method_key)
-    archs = sorted({r.arch for r in runs}, key=_arch_key)
+    methods = sorted({r.method for r in runs}, key=method_key)
+    archs = sorted({r.arch for r in runs}, key=arch_key)
     cells = _group(runs, lambda r: (r.method, r.arch))
     data = {
         a: [_mean_std([r.test for r in cells.get((m, a), []) if r.ok])[0] for m in methods] for a in archs
@@ -610,10 +601,6 @@ def _render(table: pd.DataFrame, decimals: int, dataset: Any, arch: Any, metric:
     return _Rendered(heading=heading, header=["method", *labels], rows=rows)
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|")
-
-
 def to_markdown(
     table: pd.DataFrame,
     *,
@@ -630,7 +617,7 @@ def to_markdown(
     """
     r = _render(table, decimals, dataset, arch, metric)
     lines = [f"### {r.heading}", ""]
-    lines.append("| " + " | ".join(_md_escape(h) for h in r.header) + " |")
+    lines.append("| " + " | ".join(md_escape(h) for h in r.header) + " |")
     lines.append("|" + "|".join([":---"] + ["---:"] * (len(r.header) - 1)) + "|")
     for method, texts, flags in r.rows:
         cells = []
@@ -638,8 +625,8 @@ def to_markdown(
             if flag:
                 value, sep, rest = text.partition(" (n=")
                 text = f"**{value}**" + (f" (n={rest}" if sep else "")
-            cells.append(_md_escape(text))
-        lines.append("| " + " | ".join([_md_escape(method), *cells]) + " |")
+            cells.append(md_escape(text))
+        lines.append("| " + " | ".join([md_escape(method), *cells]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -684,6 +671,13 @@ def format_console(df: pd.DataFrame) -> str:
     return "\n\n".join(blocks) + "\n\n" + "\n".join(lines) + "\n"
 
 
+def failed_cells(df: pd.DataFrame) -> list[dict[str, str]]:
+    """The failed runs of the rows, grouped by cell and error message (canonical order): ``dataset``, ``arch``,
+    ``method``, ``ratio`` (``""`` for ``whole``), ``seeds`` (comma-separated) and ``error`` (cut to a few
+    hundred characters), all strings."""
+    return _failed_cells(_prepare(df).runs)
+
+
 def _failed_cells(runs: Sequence[_Run]) -> list[dict[str, str]]:
     """Failed runs grouped by cell and error message (canonical order)."""
     grouped: dict[tuple, list[int]] = defaultdict(list)
@@ -700,7 +694,7 @@ def _failed_cells(runs: Sequence[_Run]) -> list[dict[str, str]]:
                 "dataset": dataset,
                 "arch": arch,
                 "method": method,
-                "ratio": "" if ratio is None else _fmt_ratio(ratio),
+                "ratio": "" if ratio is None else fmt_ratio(ratio),
                 "seeds": ", ".join(str(s) for s in sorted(seeds)),
                 "error": error,
             }
@@ -711,13 +705,12 @@ def _failed_cells(runs: Sequence[_Run]) -> list[dict[str, str]]:
 # ----------------------------------------------------------------------------------------------------------
 # Files
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _RESERVED = {"summary", "readme", "cross_arch", "nas", "results"}
 
 
 def safe_filename(name: str) -> str:
     """``name`` with every character outside ``[A-Za-z0-9._-]`` replaced by ``_`` (never hidden or empty)."""
-    out = _UNSAFE.sub("_", name)
+    out = slug(name, keep="._-")
     if not out or out.startswith("."):
         out = "_" + out
     return out
@@ -754,7 +747,7 @@ def _summary_csv(frame: pd.DataFrame) -> str:
                 rec["dataset"],
                 rec["arch"],
                 rec["method"],
-                "" if math.isnan(ratio) else _fmt_ratio(ratio),
+                "" if math.isnan(ratio) else fmt_ratio(ratio),
                 "" if n_syn is None or n_syn is pd.NA else str(int(n_syn)),
                 _fmt(rec["pct_of_graph"], ".4f"),
                 rec["metric"],
@@ -805,11 +798,11 @@ def _readme(prep: _Prepared, tables: dict[tuple[str, str], pd.DataFrame], stems:
         n_ok = sum(r.ok for r in runs)
         stem = stems[ds]
         cells = [
-            _md_escape(ds),
-            _md_escape(_metric(runs)),
-            _md_escape(", ".join(archs)),
+            md_escape(ds),
+            md_escape(_metric(runs)),
+            md_escape(", ".join(archs)),
             str(len(methods)),
-            ", ".join(_fmt_ratio(q) for q in ratios) or "-",
+            ", ".join(fmt_ratio(q) for q in ratios) or "-",
             str(n_ok),
             str(len(runs) - n_ok),
             f"[{stem}.md]({stem}.md), [{stem}.csv]({stem}.csv)",
@@ -826,7 +819,7 @@ def _readme(prep: _Prepared, tables: dict[tuple[str, str], pd.DataFrame], stems:
         ]
         for f in fails:
             cells = [f["dataset"], f["arch"], f["method"], f["ratio"] or "-", f["seeds"], f["error"]]
-            lines.append("| " + " | ".join(_md_escape(c) for c in cells) + " |")
+            lines.append("| " + " | ".join(md_escape(c) for c in cells) + " |")
     else:
         lines.append("No failed runs.")
     lines += ["", "All results: [summary.csv](summary.csv)."]
@@ -896,11 +889,11 @@ def _cross_arch(prep: _Prepared) -> dict[tuple[str, float], pd.DataFrame]:
     for dataset, runs in _group(prep.runs, lambda r: r.dataset).items():
         for q in sorted({r.ratio for r in runs if r.method != REFERENCE_METHOD}):
             at = [r for r in runs if r.method != REFERENCE_METHOD and r.ratio == q]
-            archs = sorted({r.arch for r in at}, key=_arch_key)
+            archs = sorted({r.arch for r in at}, key=arch_key)
             if len(archs) < 2:
                 continue
             sel = at + [r for r in runs if r.method == REFERENCE_METHOD and r.arch in archs]
-            methods = sorted({r.method for r in sel}, key=_method_key)
+            methods = sorted({r.method for r in sel}, key=method_key)
             cells = _group(sel, lambda r: (r.method, r.arch))
             table = _stats_frame(methods, {a: a for a in archs}, cells, "arch")
             table.attrs = {
@@ -970,7 +963,7 @@ def cross_arch_markdown(table: pd.DataFrame, decimals: int = _DECIMALS) -> str:
             cells.append(f"**{text}**" if m != REFERENCE_METHOD and shown(avg) == best_avg else text)
         else:
             cells.append("-")
-        lines.append("| " + " | ".join([_md_escape(m), *(_md_escape(c) for c in cells)]) + " |")
+        lines.append("| " + " | ".join([md_escape(m), *(md_escape(c) for c in cells)]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -984,7 +977,7 @@ def _cross_arch_csv(tables: dict[tuple[str, float], pd.DataFrame]) -> str:
             for a in table.attrs["archs"]:
                 n = int(table.loc[method, (a, "n")])
                 writer.writerow([
-                    dataset, _fmt_ratio(ratio),
+                    dataset, fmt_ratio(ratio),
                     str(int(n_syn)) if math.isfinite(n_syn) and method != REFERENCE_METHOD else "",
                     method, a, table.attrs["metric"],
                     _fmt(float(table.loc[method, (a, "mean")]), ".4f") if n else "",
@@ -1042,8 +1035,8 @@ def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame
         ]
         for (dataset, _q), t in cross.items():
             n_methods = sum(1 for m in t.index if m != REFERENCE_METHOD)
-            lines.append(f"| {_md_escape(dataset)} | {_md_escape(t.attrs['label'])} | "
-                         f"{_md_escape(', '.join(t.attrs['archs']))} | {n_methods} |")
+            lines.append(f"| {md_escape(dataset)} | {md_escape(t.attrs['label'])} | "
+                         f"{md_escape(', '.join(t.attrs['archs']))} | {n_methods} |")
         sections.append("\n".join(lines) + "\n")
     if nas_rows is not None and len(nas_rows):
         from gcbench.nas import nas_summary, summary_csv, summary_markdown
@@ -1055,8 +1048,6 @@ def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame
             f"{len(nsum)} stud(ies) of {len(nas_rows)} configuration run(s): rank correlation between training on\n"
             "the condensed and on the full graph, and the full-graph score of the configuration chosen on the\n"
             "condensed graph. Tables: [nas.md](nas.md), [nas.csv](nas.csv); one row per configuration in `nas/`.\n")
-    from gcbench.study import report_if_answered  # study imports this module
-
     study = report_if_answered(df)
     if study is not None:
         extra_files.append(("study.md", study))
@@ -1080,282 +1071,3 @@ def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame
             lines.append("Versions: " + ", ".join(f"`{v}`" for v in versions) + ".")
         sections.append("\n".join(lines) + "\n")
     return _write_core(prep, Path(outdir), extra_files, sections)
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Leaderboard folders: rows + everything generated from them (``leaderboards/ci/``)
-#
-# A leaderboard folder holds its rows -- ``results.csv``, ``nas/*.csv`` (one NAS study per file) and
-# ``logs/*.csv`` (per-epoch condensation logs) -- and what :func:`build_folder` generates from them: the
-# tables of :func:`write_report` and ``figures/`` (:mod:`gcbench.plots`). :func:`check_folder` regenerates
-# the tables in memory and compares them byte for byte with the committed ones, and optionally compares
-# the numbers of a fresh run with the committed rows within a tolerance.
-
-ROW_DIRS = ("nas", "logs")
-FIGURES_DIR = "figures"
-DEFAULT_TOL = 3.0  # points (percent) on a cell's mean test score
-DEFAULT_NAS_TOL = 0.15  # on Spearman's rho and Kendall's tau
-DEFAULT_Z = 3.0  # a cell mean may also move by up to this many standard errors of the difference
-
-
-def build_folder(src: str | Path, out: str | Path, *, figures: bool = True,
-                 formats: tuple[str, ...] | None = None, echo=None) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Tables (and figures) of the results folder ``src`` written to ``out``; returns (paths, skipped plots)."""
-    from gcbench import plots
-
-    formats = formats or plots.FORMATS
-    inputs = plots.read_inputs(src)
-    if inputs.results is None:
-        raise GCBenchError(f"no results.csv in {src}")
-    out = Path(out)
-    p = plots.plan(inputs) if figures else plots.Plan()
-    names = [f"{FIGURES_DIR}/{f.name}" for f in p.figures]
-    written = write_report(inputs.results, out, nas_rows=inputs.nas, figures=names)
-    for f in p.figures:
-        paths = plots.render(f, out / FIGURES_DIR, formats)
-        written += paths
-        if echo:
-            echo(f"gcbench: figure {f.kind:<15} {out / FIGURES_DIR / f.name}.{{{','.join(formats)}}}")
-    return written, p.skipped
-
-
-def publish(run: str | Path, dest: str | Path, *, echo=None) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Replace the rows of the leaderboard folder ``dest`` by those of the results folder ``run`` and
-    regenerate everything in ``dest`` (tables and figures). ``dest`` must be new, empty or a leaderboard
-    folder (it has a ``results.csv``); only rows, tables and figures are removed from it."""
-    import shutil
-
-    from gcbench import plots
-
-    run, dest = Path(run), Path(dest)
-    if not (run / "results.csv").is_file():
-        raise GCBenchError(f"no results.csv in {run}")
-    plots.read_inputs(run)  # malformed rows, NAS files or logs are an error before anything is touched
-    if dest.exists() and not dest.is_dir():
-        raise GCBenchError(f"{dest} is not a folder")
-    if dest.exists() and any(dest.iterdir()) and not (dest / "results.csv").is_file():
-        raise GCBenchError(f"{dest} is not empty and has no results.csv: not a leaderboard folder, left alone")
-    if dest.resolve() == run.resolve():
-        raise GCBenchError("publish: the run folder and the destination are the same")
-    dest.mkdir(parents=True, exist_ok=True)
-    for p in list(dest.glob("*.csv")) + list(dest.glob("*.md")):
-        p.unlink()
-    for sub, pattern in (("nas", "*.csv"), ("logs", "*.csv"), (FIGURES_DIR, "*.png"), (FIGURES_DIR, "*.svg"),
-                         (FIGURES_DIR, "*.pdf")):
-        for p in (dest / sub).glob(pattern):
-            p.unlink()
-    shutil.copyfile(run / "results.csv", dest / "results.csv")
-    for sub in ROW_DIRS:
-        for p in sorted((run / sub).glob("*.csv")):
-            (dest / sub).mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(p, dest / sub / p.name)
-    return build_folder(dest, dest, echo=echo)
-
-
-@dataclass
-class CheckReport:
-    problems: list[str]
-    notes: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def _failed_lines(df: pd.DataFrame, where: str) -> list[str]:
-    prep = _prepare(df)
-    out = []
-    for f in _failed_cells(prep.runs):
-        r = f" r={f['ratio']}" if f["ratio"] else ""
-        out.append(f"{where}: failed row(s) {f['dataset']}/{f['arch']}/{f['method']}{r} seed(s) {f['seeds']}: "
-                   f"{f['error']}")
-    return out
-
-
-def check_folder(folder: str | Path, *, against: str | Path | None = None, tol: float = DEFAULT_TOL,
-                 nas_tol: float = DEFAULT_NAS_TOL, z: float = DEFAULT_Z, strict_figures: bool = False
-                 ) -> CheckReport:
-    """Check a leaderboard folder (see the section comment above).
-
-    Problems: a failed row; a generated table missing, different from what the rows produce, or left over
-    (a file the rows do not produce); a figure missing or left over (by name; with ``strict_figures`` the
-    SVG bytes too). With ``against`` (a results folder of a fresh run of the same suite) also: a failed row
-    in the run, a cell (dataset, arch, method, ratio) or NAS study present on one side only or with another
-    seed/configuration count, a cell mean further away than ``max(tol, z * SE)`` points (``SE`` =
-    ``sqrt((sd_committed**2 + sd_run**2) / n_seeds)``, the standard error of the difference of two means over
-    the cell's seeds: cells whose seeds scatter widely are not flagged for a move their own spread explains;
-    ``z=0`` is the plain ``tol`` rule), a NAS rank correlation more than ``nas_tol`` away or a NAS study's
-    mean condensed/full test score over the configurations more than ``tol`` points away.
-    """
-    import tempfile
-
-    from gcbench import plots
-
-    folder = Path(folder)
-    problems: list[str] = []
-    notes: list[str] = []
-    if not folder.is_dir():
-        raise GCBenchError(f"leaderboard folder not found: {folder}")
-    inputs = plots.read_inputs(folder)
-    if inputs.results is None:
-        raise GCBenchError(f"no results.csv in {folder}")
-    conflicts = hash_conflicts(inputs.results)
-    if conflicts:  # no table can be produced from these rows
-        return CheckReport([f"{folder / 'results.csv'}: {c}" for c in conflicts], notes)
-    problems += _failed_lines(inputs.results, str(folder / "results.csv"))
-    p = plots.plan(inputs)
-    figure_names = [f"{FIGURES_DIR}/{f.name}" for f in p.figures]
-    expected = report_files(inputs.results, inputs.nas, figure_names)
-    for name, text in expected.items():
-        path = folder / name
-        if not path.is_file():
-            problems.append(f"{path}: missing (the rows produce it)")
-        elif path.read_bytes() != text.encode("utf-8"):
-            problems.append(f"{path}: differs from what the committed rows produce")
-    want_figs = set(p.names())
-    have_figs = {q.name for q in (folder / FIGURES_DIR).glob("*") if q.is_file() and not q.name.startswith(".")}
-    for name in sorted(want_figs - have_figs):
-        problems.append(f"{folder / FIGURES_DIR / name}: missing (the rows produce it)")
-    for name in sorted(have_figs - want_figs):
-        problems.append(f"{folder / FIGURES_DIR / name}: not produced by the rows (stale)")
-    if strict_figures and want_figs <= have_figs:
-        with tempfile.TemporaryDirectory() as tmp:
-            for f in p.figures:
-                (svg,) = plots.render(f, Path(tmp), ("svg",))
-                if svg.read_bytes() != (folder / FIGURES_DIR / svg.name).read_bytes():
-                    problems.append(f"{folder / FIGURES_DIR / svg.name}: differs from the regenerated figure")
-    allowed = set(expected) | {"results.csv"}
-    for q in sorted(folder.rglob("*")):
-        rel = q.relative_to(folder)
-        if not q.is_file() or any(part.startswith(".") for part in rel.parts):
-            continue
-        top = rel.parts[0]
-        if len(rel.parts) == 1 and rel.name in allowed:
-            continue
-        if len(rel.parts) == 2 and top in ROW_DIRS and rel.suffix == ".csv":
-            continue
-        if len(rel.parts) == 2 and top == FIGURES_DIR:
-            continue  # checked above
-        problems.append(f"{q}: not produced by the rows and not a row file (stale or stray)")
-    notes.append(f"{folder}: {len(expected)} table file(s) and {len(want_figs)} figure file(s) checked against "
-                 f"{len(inputs.results)} row(s)" + (f" and {len(inputs.nas)} NAS row(s)" if inputs.nas is not None
-                                                    else ""))
-    if against is not None:
-        run = plots.read_inputs(against)
-        if run.results is None:
-            raise GCBenchError(f"no results.csv in {against}")
-        problems += _failed_lines(run.results, f"{Path(against) / 'results.csv'}")
-        _compare_results(inputs.results, run.results, tol, z, problems, notes)
-        _compare_nas(inputs.nas, run.nas, tol, nas_tol, problems, notes)
-    return CheckReport(problems, notes)
-
-
-def _cell_name(key: tuple) -> str:
-    ds, arch, method, ratio = key
-    return f"{ds}/{arch}/{method}" + (f" r={ratio}" if ratio else "")
-
-
-def _compare_results(old: pd.DataFrame, new: pd.DataFrame, tol: float, z: float, problems: list[str],
-                     notes: list[str]) -> None:
-    def cells(df: pd.DataFrame) -> dict[tuple, tuple[float, float, int]]:
-        s = _summary(_prepare(df))
-        return {(r["dataset"], r["arch"], r["method"], "" if math.isnan(r["ratio"]) else _fmt_ratio(r["ratio"])):
-                (float(r["mean"]), float(r["std"]), int(r["n_seeds"])) for r in s.to_dict("records")}
-
-    a, b = cells(old), cells(new)
-    worst: tuple[float, tuple] | None = None
-    relaxed = 0
-    for key in sorted(set(a) | set(b), key=lambda k: (_natural_key(k[0]), _arch_key(k[1]), _method_key(k[2]), k[3])):
-        if key not in b:
-            problems.append(f"cell {_cell_name(key)}: in the committed rows, not produced by the run")
-            continue
-        if key not in a:
-            problems.append(f"cell {_cell_name(key)}: produced by the run, not in the committed rows "
-                            "(regenerate the leaderboard)")
-            continue
-        (ma, sa, na), (mb, sb, nb) = a[key], b[key]
-        if na != nb:
-            problems.append(f"cell {_cell_name(key)}: {nb} ok seed(s) in the run, {na} committed")
-            continue
-        if math.isnan(ma) or math.isnan(mb):
-            continue
-        diff = mb - ma
-        if worst is None or abs(diff) > abs(worst[0]):
-            worst = (diff, key)
-        se = math.sqrt(((0.0 if math.isnan(sa) else sa) ** 2 + (0.0 if math.isnan(sb) else sb) ** 2) / na)
-        allowed = max(tol, z * se)
-        if abs(diff) > allowed:
-            problems.append(f"cell {_cell_name(key)}: mean test score {mb:.2f} in the run vs {ma:.2f} committed "
-                            f"(difference {diff:+.2f} points; allowed {allowed:.2f} = max({tol:g}, {z:g} x standard "
-                            f"error {se:.2f}))")
-        elif abs(diff) > tol:
-            relaxed += 1
-    if worst is not None:
-        notes.append(f"{len(set(a) & set(b))} cell mean(s) compared with the run; largest difference "
-                     f"{worst[0]:+.2f} points ({_cell_name(worst[1])}); tolerance {tol:g} points or {z:g} standard "
-                     f"errors of the difference, whichever is larger"
-                     + (f" ({relaxed} cell(s) beyond {tol:g} points but within {z:g} standard errors)" if relaxed
-                        else ""))
-    def hashes(df: pd.DataFrame) -> set[tuple[str, str, str]]:
-        col = df["config_hash"] if "config_hash" in df.columns else [""] * len(df)
-        return {(str(m), str(d), str(h)) for m, d, h in zip(df["method"], df["dataset"], col)}
-
-    changed = sorted({(m, d) for m, d, _ in hashes(old) ^ hashes(new)})
-    if changed:
-        notes.append("config hash differs between the committed rows and the run for: "
-                     + ", ".join(f"{m} on {d}" for m, d in changed)
-                     + " (a method or evaluation setting changed; numbers were compared all the same)")
-
-
-def _compare_nas(old: pd.DataFrame | None, new: pd.DataFrame | None, tol: float, nas_tol: float,
-                 problems: list[str], notes: list[str]) -> None:
-    from gcbench.nas import nas_summary
-
-    if old is None and new is None:
-        return
-
-    def studies(df: pd.DataFrame | None) -> dict[tuple, dict[str, Any]]:
-        if df is None or df.empty:
-            return {}
-        s = nas_summary(df)
-        means = df.groupby(["dataset", "ratio", "method", "seed"])[["cond_test", "full_test"]].mean()
-        out = {}
-        for r in s.to_dict("records"):
-            key = (r["dataset"], _fmt_ratio(r["ratio"]), r["method"], int(r["seed"]))
-            m = means.loc[(r["dataset"], r["ratio"], r["method"], r["seed"])]
-            out[key] = {**r, "mean_cond_test": 100.0 * float(m["cond_test"]),
-                        "mean_full_test": 100.0 * float(m["full_test"])}
-        return out
-
-    a, b = studies(old), studies(new)
-    worst = 0.0
-    for key in sorted(set(a) | set(b), key=lambda k: (_natural_key(k[0]), k[1], _method_key(k[2]), k[3])):
-        name = f"NAS {key[2]} on {key[0]} r={key[1]} seed {key[3]}"
-        if key not in b:
-            problems.append(f"{name}: committed, not produced by the run")
-            continue
-        if key not in a:
-            problems.append(f"{name}: produced by the run, not committed (regenerate the leaderboard)")
-            continue
-        sa, sb = a[key], b[key]
-        if sa["n_configs"] != sb["n_configs"] or sa["epochs"] != sb["epochs"]:
-            problems.append(f"{name}: {sb['n_configs']} configurations x {sb['epochs']} epochs in the run, "
-                            f"{sa['n_configs']} x {sa['epochs']} committed")
-            continue
-        for stat in ("spearman", "kendall"):
-            va, vb = float(sa[stat]), float(sb[stat])
-            if math.isnan(va) != math.isnan(vb) or (not math.isnan(va) and abs(vb - va) > nas_tol):
-                problems.append(f"{name}: {stat} {vb:.3f} in the run vs {va:.3f} committed (tolerance {nas_tol:g})")
-            elif not math.isnan(va):
-                worst = max(worst, abs(vb - va))
-        for stat in ("mean_cond_test", "mean_full_test"):
-            va, vb = sa[stat], sb[stat]
-            if abs(vb - va) > tol:
-                problems.append(f"{name}: {stat.replace('_', ' ')} over the configurations {vb:.2f} in the run vs "
-                                f"{va:.2f} committed (tolerance {tol:g} points)")
-        if sa["chosen_id"] != sb["chosen_id"]:
-            notes.append(f"{name}: the run chose configuration {sb['chosen_id']} ({sb['chosen_config']}), the "
-                         f"committed rows {sa['chosen_id']} ({sa['chosen_config']})")
-    if set(a) & set(b):
-        notes.append(f"{len(set(a) & set(b))} NAS stud(ies) compared with the run; largest rank-correlation "
-                     f"difference {worst:.3f} (tolerance {nas_tol:g})")

@@ -43,7 +43,6 @@ import itertools
 import math
 import os
 import random
-import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,6 +52,7 @@ import pandas as pd
 
 from gcbench.errors import GCBenchError
 from gcbench.results import _fmt
+from gcbench.util import atomic_write_text, md_escape, natural_key, slug
 
 SPACE: dict[str, tuple[Any, ...]] = {
     "arch": ("gcn", "sage", "appnp"),
@@ -191,16 +191,11 @@ def summarize_study(rows: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _natural(name: str) -> tuple:
-    parts = re.split(r"(\d+(?:\.\d+)?)", name.casefold())
-    return tuple(float(p) if i % 2 else p for i, p in enumerate(parts)), name
-
-
 def nas_summary(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per study (dataset, ratio, method, seed) in canonical order; see :data:`SUMMARY_COLUMNS`."""
     check_study_frame(rows)
     records = [summarize_study(g) for _, g in rows.groupby(["dataset", "ratio", "method", "seed"], sort=False)]
-    records.sort(key=lambda r: (_natural(r["dataset"]), r["ratio"], _natural(r["method"]), r["seed"]))
+    records.sort(key=lambda r: (natural_key(r["dataset"]), r["ratio"], natural_key(r["method"]), r["seed"]))
     return pd.DataFrame.from_records(records, columns=list(SUMMARY_COLUMNS))
 
 
@@ -216,13 +211,6 @@ def check_study_frame(rows: pd.DataFrame, where: str = "NAS rows") -> None:
 
 
 # ------------------------------------------------------------------------------------------------ files
-_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]")
-
-
-def slug(text: str) -> str:
-    return _UNSAFE.sub("_", text)
-
-
 def study_filename(method: str, dataset: str, ratio: float, seed: int) -> str:
     return f"{slug(method)}__{slug(dataset)}__r{float(ratio):g}__s{int(seed)}.csv"
 
@@ -235,10 +223,7 @@ def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]
     writer.writeheader()
     for r in rows:
         writer.writerow({c: _fmt(r.get(c)) for c in columns})
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        fh.write(buf.getvalue())
-    os.replace(tmp, path)
+    atomic_write_text(path, buf.getvalue())
 
 
 def read_study_files(paths: Sequence[Path]) -> pd.DataFrame:
@@ -400,10 +385,6 @@ def summary_csv(summary: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def _md(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|")
-
-
 def _mean(values: Sequence[float]) -> float:
     vals = sorted(v for v in values if not math.isnan(v))
     return math.fsum(vals) / len(vals) if vals else math.nan
@@ -436,7 +417,7 @@ def summary_markdown(summary: pd.DataFrame) -> str:
                 _f(_mean(list(mg["chosen_full_test"])), ".2f"), _f(_mean(list(mg["best_full_test"])), ".2f"),
                 _f(_mean(list(mg["gap"])), ".2f"), rank, chosen,
             ]
-            lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+            lines.append("| " + " | ".join(md_escape(c) for c in cells) + " |")
         lines.append("")
     lines.append(
         "Correlations are between the validation scores of the configurations trained on the condensed graph "

@@ -35,16 +35,18 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from gcbench.errors import GCBenchError
+from gcbench.rows import conflict_levels, ok_rows
 from gcbench.stats import mean_ci
+from gcbench.util import atomic_write, natural_key, slug
 
 FORMATS = ("png", "svg")
 REFERENCE = "whole"
@@ -68,20 +70,10 @@ DIAGNOSTICS = {
     "modality_cos": "mean cosine between modality gradient blocks",
     "edges": "edges of A' (after threshold)",
 }
-_UNSAFE = re.compile(r"[^A-Za-z0-9._=-]")
-
-
-def slug(text: Any) -> str:
-    return _UNSAFE.sub("_", str(text))
-
-
-def _natural(name: str) -> tuple:
-    parts = re.split(r"(\d+(?:\.\d+)?)", str(name).casefold())
-    return tuple(float(p) if i % 2 else p for i, p in enumerate(parts)), str(name)
 
 
 def _method_key(m: str) -> tuple:
-    return (m == REFERENCE, _natural(m))
+    return (m == REFERENCE, natural_key(m))
 
 
 @dataclass
@@ -159,12 +151,6 @@ class Style:
         return self.markers.get(m, "o")
 
 
-def _ok(results: pd.DataFrame) -> pd.DataFrame:
-    df = results[results["status"] == "ok"].copy()
-    df["score"] = df["test_score"].astype(float) * 100.0
-    return df
-
-
 def _metric_label(df: pd.DataFrame) -> str:
     metrics = sorted(set(df["metric"].astype(str))) if "metric" in df.columns else []
     name = "/".join(metrics) or "score"
@@ -182,7 +168,7 @@ def plan(inputs: Inputs) -> Plan:
 
     out = Plan()
     res = inputs.results
-    ok = _ok(res) if res is not None and len(res) else None
+    ok = ok_rows(res) if res is not None and len(res) else None
     methods = sorted(set(ok["method"])) if ok is not None else []
     nas_methods = sorted(set(inputs.nas["method"].astype(str))) if inputs.nas is not None else []
     style = Style(methods + nas_methods)
@@ -270,7 +256,7 @@ def plan(inputs: Inputs) -> Plan:
                                         "(e.g. srgm and srgm:decouple=false)"))
 
     # score vs the cross-modal conflict level of the generated features
-    levels = _conflict_levels(ok) if ok is not None and not ok.empty else None
+    levels = conflict_levels(ok) if ok is not None and not ok.empty else None
     if levels is None or levels.empty:
         out.skipped.append(("conflict_level", "no dataset at two or more conflict_frac levels "
                                               "(e.g. synthetic-ecommerce:conflict_frac=0 and =0.6)"))
@@ -279,32 +265,6 @@ def plan(inputs: Inputs) -> Plan:
             out.figures.append(Figure(f"conflict_level__{slug(fam)}__{slug(arch)}", "conflict_level",
                                       f"{fam} vs conflict level — {arch}", _draw_conflict_level(g, fam, arch, style)))
     return out
-
-
-def _conflict_levels(ok: pd.DataFrame) -> pd.DataFrame:
-    """Rows of datasets with generated modality features, with ``family`` (the dataset name without
-    ``conflict_frac``) and ``level`` (its value, the generator's default where the name leaves it out);
-    only families seen at two or more levels."""
-    from gcbench.data.synthetic import DEFAULTS
-    from gcbench.spec import canonical, parse_spec
-
-    fam, lev = {}, {}
-    for ds in sorted(set(ok["dataset"].astype(str))):
-        try:
-            base, opts = parse_spec(ds, "dataset")
-        except GCBenchError:
-            continue
-        if "conflict_frac" not in opts and base != "synthetic-ecommerce" and opts.get("features") != "synthetic":
-            continue
-        level = float(opts.pop("conflict_frac", DEFAULTS["conflict_frac"]))
-        fam[ds], lev[ds] = canonical(base, opts), level
-    sub = ok[ok["dataset"].astype(str).isin(fam)].copy()
-    if sub.empty:
-        return sub
-    sub["family"] = sub["dataset"].astype(str).map(fam)
-    sub["level"] = sub["dataset"].astype(str).map(lev)
-    n_levels = sub.groupby("family")["level"].nunique()
-    return sub[sub["family"].isin(n_levels[n_levels >= 2].index)]
 
 
 def _ratio_counts(ok: pd.DataFrame) -> dict[tuple[str, str], int]:
@@ -327,7 +287,7 @@ def _main_archs(ok: pd.DataFrame) -> dict[str, set[str]]:
 def _single_ratio_skips(kind: str, df: pd.DataFrame, main_archs: dict[str, set[str]]) -> list[tuple[str, str]]:
     out = []
     for (ds,), g in _groups(df, ["dataset"]):
-        left = sorted(set(g["arch"].astype(str)) - main_archs.get(ds, set()), key=_natural)
+        left = sorted(set(g["arch"].astype(str)) - main_archs.get(ds, set()), key=natural_key)
         if left:
             out.append((kind, f"{ds}: {', '.join(left)} evaluated at one ratio only (see the cross_arch heatmap)"))
     return out
@@ -338,7 +298,7 @@ def _groups(df: pd.DataFrame, keys: list[str]):
     if df.empty:
         return []
     grouped = {k if isinstance(k, tuple) else (k,): g for k, g in df.groupby(keys, sort=False)}
-    order = sorted(grouped, key=lambda k: tuple(_natural(v) if isinstance(v, str) else (float(v),) for v in k))
+    order = sorted(grouped, key=lambda k: tuple(natural_key(v) if isinstance(v, str) else (float(v),) for v in k))
     return [(k, grouped[k]) for k in order]
 
 
@@ -699,12 +659,8 @@ def render(figure: Figure, out_dir: Path, formats: tuple[str, ...] = FORMATS) ->
             fig = MplFigure(layout="constrained")
             FigureCanvasAgg(fig)
             figure.draw(fig)
-            path = out_dir / f"{figure.name}.{ext}"
             meta: dict[str, Any] = {"Date": None} if ext == "svg" else ({"Software": None} if ext == "png" else {})
-            tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.{ext}")
-            fig.savefig(tmp, format=ext, metadata=meta)
-            os.replace(tmp, path)
-            out.append(path)
+            out.append(atomic_write(out_dir / f"{figure.name}.{ext}", partial(fig.savefig, format=ext, metadata=meta)))
     return out
 
 

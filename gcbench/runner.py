@@ -30,19 +30,18 @@ import hashlib
 import math
 import os
 import platform
-import re
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
 
-import gcbench
 from gcbench.condensers.base import Condenser, MethodSpec, condensed_key, config_hash
 from gcbench.data import check_dataset_spec, load_dataset
 from gcbench.errors import GCBenchError
@@ -50,6 +49,8 @@ from gcbench.evaluate import eval_config, evaluate
 from gcbench.graph import Budget, CondensedGraph, Graph
 from gcbench.models import ARCHS
 from gcbench.results import ResultsStore, row_key
+from gcbench.util import atomic_write, slug
+from gcbench.version import __version__
 
 
 @dataclass
@@ -101,7 +102,7 @@ def resolve_device(device: str | torch.device) -> torch.device:
 def versions() -> str:
     import torch_geometric
 
-    return (f"gcbench={gcbench.__version__};torch={torch.__version__};pyg={torch_geometric.__version__};"
+    return (f"gcbench={__version__};torch={torch.__version__};pyg={torch_geometric.__version__};"
             f"python={platform.python_version()}")
 
 
@@ -143,10 +144,10 @@ def cell_slug(method: str, dataset: str, ratio: float | None, seed: int, chash: 
     """File name stem of a cell's condensed graph and log; a long one (method options with paths, say) is
     cut and made unique again with a digest of the whole, so it stays a valid file name."""
     r = "full" if ratio is None else f"r{ratio:g}"
-    slug = re.sub(r"[^A-Za-z0-9._=-]", "_", f"{method}__{dataset}__{r}__s{seed}__{chash}")
-    if len(slug) > MAX_SLUG:
-        slug = f"{slug[:MAX_SLUG - 18]}__{hashlib.sha256(slug.encode()).hexdigest()[:16]}"
-    return slug
+    name = slug(f"{method}__{dataset}__{r}__s{seed}__{chash}")
+    if len(name) > MAX_SLUG:
+        name = f"{name[:MAX_SLUG - 18]}__{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+    return name
 
 
 def one_line(exc: BaseException) -> str:
@@ -286,18 +287,37 @@ def evaluate_arch(cell: Cell, cond: Condensed, arch: str, device: torch.device,
         return failed_rows(cell, [arch], device, one_line(exc), cond)[0]
 
 
+class LocalExecutor:
+    """The cells one after another in this process (the :class:`Runner`'s default executor; the others are in
+    :mod:`gcbench.executors`)."""
+
+    name = "local"
+
+    def check_device(self, device: str | torch.device) -> torch.device:
+        return resolve_device(device)
+
+    def describe(self) -> str:
+        return ""
+
+    def close(self) -> None:
+        pass
+
+    def run(self, runner: Runner, cells: list[Cell], bar: Any) -> None:
+        for cell in cells:
+            bar.set_description(cell.describe())
+            runner.run_cell(cell, bar.update)
+
+
 class Runner:
     """Runs a :class:`Grid` into ``out`` (see the module docstring).
 
-    ``executor`` decides where cells run (:mod:`gcbench.executors`: in this process by default, or as Ray
-    tasks); this object stays the only writer of ``out``. With a Ray executor the device is resolved on
-    each worker (``auto`` picks the worker's GPU when it has one)."""
+    ``executor`` decides where cells run (:class:`LocalExecutor`, in this process, by default; or as Ray
+    tasks, :mod:`gcbench.executors`); this object stays the only writer of ``out``. With a Ray executor the
+    device is resolved on each worker (``auto`` picks the worker's GPU when it has one)."""
 
     def __init__(self, grid: Grid, out: str | os.PathLike, device: str = "auto",
                  data_root: str | os.PathLike | None = None, progress: bool = True,
                  echo: Callable[[str], None] | None = None, executor: Any = None) -> None:
-        from gcbench.executors import LocalExecutor
-
         self.grid, self.out, self.data_root, self.progress = grid, Path(out), data_root, progress
         self.echo = echo or (lambda s: None)
         self.specs = grid.validate()
@@ -306,6 +326,11 @@ class Runner:
         self.store = ResultsStore(self.out / "results.csv")
         self.graphs: dict[str, Graph] = {}
         self.n_failed = 0  # failed rows this runner wrote
+
+    def interrupted_message(self) -> str:
+        """What a Ctrl-C in :meth:`run` leaves: the rows saved so far, and how to resume."""
+        return (f"gcbench: interrupted; {len(self.store.rows)} row(s) are saved in {self.store.path}; "
+                "run the same command again to resume")
 
     def record(self, row: dict[str, Any]) -> None:
         """Append one row (the executors' only way to write) and count and announce a failure."""
@@ -369,6 +394,7 @@ class Runner:
             self.executor.run(self, cells, bar)
         finally:
             bar.close()
+        self.store.compact()  # drop the failed rows this grid's reruns superseded (the file is append-only)
         return self.store
 
     # ------------------------------------------------------------------------- the single writer
@@ -390,9 +416,7 @@ class Runner:
         if cell.ratio is not None:  # the whole-graph reference is cheap to rebuild and large to store
             path = self.condensed_path(cell)
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-            torch.save(cond.state(), tmp)
-            os.replace(tmp, path)
+            atomic_write(path, partial(torch.save, cond.state()))
         if cond.cg.log:
             import pandas as pd
 

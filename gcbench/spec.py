@@ -59,3 +59,18 @@ def split_list(text: str | None) -> list[str]:
     if text is None:
         return []
     return [t.strip() for t in str(text).split(",") if t.strip()]
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0,1,2"`` or ``"0-9"`` (ranges inclusive, mixable: ``"0-2,7"``) -> the seeds in the order given."""
+    out: list[int] = []
+    for item in split_list(text):
+        lo, dash, hi = item.partition("-")
+        try:
+            if dash:
+                out.extend(range(int(lo), int(hi) + 1))
+            else:
+                out.append(int(item))
+        except ValueError:
+            raise GCBenchError(f"bad seed {item!r}: expected an integer or a range like 0-9") from None
+    return out

@@ -27,11 +27,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from gcbench.errors import GCBenchError
-from gcbench.leaderboard import _md_escape as md_escape
-from gcbench.plots import _conflict_levels as plots_conflict_levels
-from gcbench.plots import _ok as plots_ok
+from gcbench.rows import conflict_levels, ok_rows
 from gcbench.spec import canonical, parse_spec
 from gcbench.stats import mean_ci, paired_diff_ci, verdict
+from gcbench.util import md_escape
 
 #: options that set a method's budget, not what it does: dropped when rows are matched to questions
 BUDGET_OPTIONS = ("epochs", "val_every", "iterations", "select_every")
@@ -74,7 +73,7 @@ def variant(label: str) -> str:
 
 
 def _ok_rows(results: pd.DataFrame) -> pd.DataFrame:
-    ok = plots_ok(results)  # ok rows with ``score`` in percent, as the plots read them
+    ok = ok_rows(results)  # ok rows with ``score`` in percent, as the plots read them
     if ok.empty:
         raise GCBenchError("no ok rows to report on")
     ok["variant"] = ok["method"].astype(str).map(variant)
@@ -204,7 +203,7 @@ def short_names(datasets: list[str]) -> dict[str, str]:
     """Readable column names: a generated dataset seen at several conflict levels becomes ``<name>
     conflict=<level>`` (the level as the conflict-level plot reads it); every other name is
     kept. Falls back to the full names if two would collide."""
-    levels = plots_conflict_levels(pd.DataFrame({"dataset": sorted(set(datasets))}))
+    levels = conflict_levels(pd.DataFrame({"dataset": sorted(set(datasets))}))
     level = dict(zip(levels["dataset"], levels["level"])) if not levels.empty else {}
     names = {d: f"{parse_spec(d, 'dataset')[0]} conflict={level[d]:g}" if d in level else d for d in datasets}
     return names if len(set(names.values())) == len(names) else {d: d for d in datasets}

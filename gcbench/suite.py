@@ -31,12 +31,15 @@ cross-architecture grid that overlaps the main grid only adds the evaluations it
 
 Everything is validated by :func:`load_suite` before anything runs: a missing file, a key that is not
 known, an unknown method, dataset or architecture, a bad ratio or seed raise :class:`GCBenchError` (one
-line, exit code 2 on the command line).
+line, exit code 2 on the command line). :func:`run_suite` (also ``gcbench.run_suite``) runs one: what
+``gcbench run --suite`` does before it writes the leaderboard.
 """
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +47,7 @@ from typing import Any
 import yaml
 
 from gcbench.errors import GCBenchError
-from gcbench.spec import canonical, format_value, parse_spec, split_list
+from gcbench.spec import canonical, format_value, parse_seeds, parse_spec, split_list
 
 TOP_KEYS = ("name", "description", "methods", "datasets", "ratios", "archs", "seeds", "eval", "data_root",
             "device", "grids", "nas")
@@ -195,10 +198,8 @@ def _seed_list(value: Any, where: str) -> list[int]:
     if isinstance(value, int) and not isinstance(value, bool):
         return [value]
     if isinstance(value, str):
-        from gcbench.cli import _seeds
-
         try:
-            out = _seeds(value)
+            out = parse_seeds(value)
         except GCBenchError as exc:
             raise _fail(where, str(exc)) from None
     elif isinstance(value, list):
@@ -353,3 +354,55 @@ def describe(suite: Suite) -> str:
     if suite.nas:
         lines.append(f"  nas: {len(suite.nas)} study(ies)")
     return "\n".join(lines)
+
+
+def run_suite(suite: Suite | str | os.PathLike, out: str | os.PathLike, *, device: str | None = None,
+              data_root: str | os.PathLike | None = None, executor: Any = None, progress: bool = True,
+              echo: Callable[[str], None] | None = None) -> int:
+    """Run ``suite`` (a :class:`Suite`, or a file or name for :func:`load_suite`) into the results folder
+    ``out``: every grid, then the NAS studies. Returns the number of rows of this run that failed.
+
+    ``device`` is the suite's where not given, else ``auto``; ``data_root`` is ``$GCBENCH_DATA`` where that is
+    set, else the suite's. Every dataset is loaded and every budget checked before anything is computed.
+    Rows already in ``out`` are not computed again, so a second call resumes the first. ``executor`` (see
+    :mod:`gcbench.executors`; in this process if None) is the caller's to close. ``echo`` gets the progress
+    lines; on Ctrl-C it is told what is saved, and the ``KeyboardInterrupt`` goes on to the caller.
+    """
+    from gcbench.condensers.base import list_condensers
+    from gcbench.nas import DEFAULT_EPOCHS, DEFAULT_EVAL_EVERY, run_nas
+    from gcbench.runner import Runner
+
+    if not isinstance(suite, Suite):
+        suite = load_suite(suite)
+    say = echo or (lambda s: None)
+    if data_root is None and not os.environ.get("GCBENCH_DATA"):
+        data_root = suite.data_root
+    device = device or suite.device or "auto"
+    runners = [(name, Runner(grid, out, device=device, data_root=data_root, progress=progress, echo=echo,
+                             executor=executor)) for name, grid in suite.runner_grids()]
+    for _, runner in runners:  # load every dataset and check every budget before anything is computed
+        runner.prepare()
+    say(describe(suite))
+    covered = {m.split(":", 1)[0] for g in suite.grids for m in g.methods}
+    missing = sorted(set(list_condensers()) - covered)
+    if missing:
+        say(f"gcbench: note: registered method(s) not in this suite: {', '.join(missing)}")
+    t0 = time.perf_counter()
+    for name, runner in runners:
+        say(f"gcbench: grid {name}")
+        try:
+            runner.run()
+        except KeyboardInterrupt:
+            say(runner.interrupted_message())
+            raise
+    for study in suite.nas:
+        try:
+            run_nas(study.method, study.dataset, study.ratio, seed=study.seed, out=out, configs=study.configs,
+                    epochs=study.epochs or DEFAULT_EPOCHS, eval_every=study.eval_every or DEFAULT_EVAL_EVERY,
+                    device=device, data_root=data_root, eval_overrides=suite.eval, echo=echo)
+        except KeyboardInterrupt:
+            say(f"gcbench: interrupted during NAS; finished configurations are saved in {Path(out) / 'nas'}; "
+                "run the same command again to resume")
+            raise
+    say(f"gcbench: suite {suite.name} took {time.perf_counter() - t0:.0f} s")
+    return sum(runner.n_failed for _, runner in runners)

@@ -422,7 +422,7 @@ def shifted(rows, points):
 
 def test_publish_then_check_passes_and_one_changed_number_fails(tmp_path, capsys):
     from gcbench import cli
-    from gcbench.leaderboard import check_folder, publish
+    from gcbench.folders import check_folder, publish
 
     run = results_folder(tmp_path / "run", cross_rows())
     dest = tmp_path / "lb"
@@ -458,7 +458,7 @@ def test_publish_then_check_passes_and_one_changed_number_fails(tmp_path, capsys
 
 
 def test_check_against_a_fresh_run_with_tolerance(tmp_path):
-    from gcbench.leaderboard import check_folder, publish
+    from gcbench.folders import check_folder, publish
 
     rows = cross_rows()
     dest = tmp_path / "lb"
@@ -498,7 +498,7 @@ def test_check_against_a_fresh_run_with_tolerance(tmp_path):
 
 def test_check_fails_on_committed_failed_rows_and_bad_folders(tmp_path, capsys):
     from gcbench import cli
-    from gcbench.leaderboard import check_folder, publish
+    from gcbench.folders import check_folder, publish
 
     dest = tmp_path / "lb"
     publish(results_folder(tmp_path / "run", cross_rows() + [row("kcenter", 0.5, 0, None, status="failed",

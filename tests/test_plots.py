@@ -190,14 +190,15 @@ def test_srgm_figures_diagnostics_and_conflict_level(tmp_path):
     logs = {f"srgm__{slug_syn}__r0.5__s{s}__h.csv": log for s in (0, 1)}
     logs.update({f"gcond__{slug_syn}__r0.5__s{s}__h.csv": glog for s in (0, 1)})
     d = results_dir(tmp_path, rows, logs=logs)
-    from gcbench.plots import _conflict_levels, _ok, read_inputs
+    from gcbench.plots import read_inputs
+    from gcbench.rows import conflict_levels, ok_rows
 
     p = plan(read_inputs(d))
     kinds = {f.name: f.kind for f in p.figures}
     assert kinds[f"diagnostics__{slug_syn}"] == "diagnostics"
     assert kinds[f"conflict_level__{slug_syn}__gcn"] == "conflict_level"
     assert not any(k.startswith("conflict_level__cora") for k in kinds)
-    levels = _conflict_levels(_ok(read_inputs(d).results))
+    levels = conflict_levels(ok_rows(read_inputs(d).results))
     assert sorted(set(levels["level"])) == [0.0, 0.3, 0.6] and set(levels["family"]) == {SYN}
     written, _ = plot_all(d, formats=("svg",))
     stems = {w.stem for w in written}

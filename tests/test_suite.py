@@ -174,6 +174,30 @@ def test_cli_runs_a_tiny_suite(tmp_path, capsys):
     assert (out / "results.csv").read_bytes() == before
 
 
+def test_run_suite_is_a_library_call(tmp_path):
+    import gcbench
+
+    p = write(tmp_path, f"""
+        name: lib
+        methods: [random, whole]
+        datasets: ["{DS}"]
+        ratios: [0.5]
+        archs: [gcn]
+        seeds: [0]
+        eval: {{epochs: 5}}
+        device: cpu
+    """)
+    out, lines = tmp_path / "out", []
+    assert gcbench.run_suite(p, out, progress=False, echo=lines.append) == 0
+    assert any(line.startswith("suite lib") for line in lines) and "gcbench: grid lib" in lines
+    df = ResultsStore(out / "results.csv").frame()
+    assert len(df) == 2 and (df["status"] == "ok").all() and set(df["device"]) == {"cpu"}
+    assert not (out / "leaderboard").exists()  # writing the leaderboard is the command line's part
+    before = (out / "results.csv").read_bytes()
+    assert gcbench.run_suite(load_suite(p), out, progress=False) == 0  # a Suite too; done rows are skipped
+    assert (out / "results.csv").read_bytes() == before
+
+
 LANDED = {"random", "herding", "kcenter", "whole", "gcond", "doscond", "sfgc", "srgm", "srgm-plus"}  # landed methods
 
 

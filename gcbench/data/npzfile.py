@@ -42,6 +42,7 @@ from torch_geometric.data import Data
 from gcbench.data.planetoid import sha256_file
 from gcbench.errors import GCBenchError
 from gcbench.graph import METRICS, SETTINGS, Graph, make_undirected
+from gcbench.util import slug
 
 PREFIX = "file:"
 MASKS = ("train_mask", "val_mask", "test_mask")
@@ -196,5 +197,5 @@ def load_npz_graph(spec: str) -> Graph:
 
 def file_dataset_name(path: Path, sha: str) -> str:
     """``file:<stem>@<sha8>``: readable, and distinct for distinct file contents."""
-    stem = re.sub(r"[^A-Za-z0-9_.+-]", "_", path.stem) or "graph"
+    stem = slug(path.stem, keep="_.+-") or "graph"
     return f"{PREFIX}{stem}@{sha[:8]}"
