@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="evaluation protocol overrides, e.g. epochs=300 or gat.lr=0.01")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--quiet", action="store_true", help="do not print the leaderboard at the end")
+    r.add_argument("--estimate", action="store_true",
+                   help="do not run: time short probes of each (method, dataset) still to compute and print the "
+                        "estimated CPU time of every one and of the grid (writes nothing; NAS studies not included)")
     x = r.add_argument_group("executor", "where the cells run (rows are always written by this process)")
     x.add_argument("--executor", default="local", choices=("local", "ray"),
                    help="local: one cell after another here (default); ray: one Ray task per condensation "
@@ -192,6 +195,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         seeds=parse_seeds(typed(args.seeds, DEFAULT_SEEDS)),
         eval_overrides=_options(args.eval),
     )
+    if args.estimate:
+        return _estimate([Runner(grid, args.out, device=args.device or "auto", data_root=args.data_root)])
     executor = _executor(args)
     try:
         runner = Runner(grid, args.out, device=args.device or "auto", data_root=args.data_root,
@@ -203,6 +208,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         executor.close()
     return _finish_run(args, runner.n_failed)
+
+
+def _estimate(runners: list[Any]) -> int:
+    """Print the estimated cost of what the runners still have to compute (:mod:`gcbench.estimate`)."""
+    import torch
+
+    from gcbench.estimate import estimate_cells, format_estimate
+
+    estimates = []
+    for runner in runners:
+        estimates += estimate_cells(runner.prepare(), runner.device, echo=_echo)
+    print(format_estimate(estimates, runners[0].device, torch.get_num_threads()))
+    return EXIT_OK
 
 
 def _executor(args: argparse.Namespace) -> Any:
@@ -258,6 +276,11 @@ def _run_suite(args: argparse.Namespace) -> int:
     if typed:
         raise GCBenchError(f"--suite cannot be combined with {', '.join(typed)}: the suite file names them")
     suite = load_suite(args.suite)
+    if args.estimate:
+        from gcbench.suite import suite_runners
+
+        runners = [r for _, r in suite_runners(suite, args.out, device=args.device, data_root=args.data_root)]
+        return _estimate(runners) if runners else EXIT_OK
     executor = _executor(args)
     try:
         try:

@@ -356,6 +356,19 @@ def describe(suite: Suite) -> str:
     return "\n".join(lines)
 
 
+def suite_runners(suite: Suite, out: str | os.PathLike, *, device: str | None = None,
+                  data_root: str | os.PathLike | None = None, **runner_kw: Any) -> list[tuple[str, Any]]:
+    """``(grid name, Runner)`` of every grid of ``suite`` writing into ``out``: ``device`` is the suite's where
+    not given, else ``auto``; ``data_root`` is ``$GCBENCH_DATA`` where that is set, else the suite's."""
+    from gcbench.runner import Runner
+
+    if data_root is None and not os.environ.get("GCBENCH_DATA"):
+        data_root = suite.data_root
+    device = device or suite.device or "auto"
+    return [(name, Runner(grid, out, device=device, data_root=data_root, **runner_kw))
+            for name, grid in suite.runner_grids()]
+
+
 def run_suite(suite: Suite | str | os.PathLike, out: str | os.PathLike, *, device: str | None = None,
               data_root: str | os.PathLike | None = None, executor: Any = None, progress: bool = True,
               echo: Callable[[str], None] | None = None) -> int:
@@ -370,7 +383,6 @@ def run_suite(suite: Suite | str | os.PathLike, out: str | os.PathLike, *, devic
     """
     from gcbench.condensers.base import list_condensers
     from gcbench.nas import DEFAULT_EPOCHS, DEFAULT_EVAL_EVERY, run_nas
-    from gcbench.runner import Runner
 
     if not isinstance(suite, Suite):
         suite = load_suite(suite)
@@ -378,8 +390,8 @@ def run_suite(suite: Suite | str | os.PathLike, out: str | os.PathLike, *, devic
     if data_root is None and not os.environ.get("GCBENCH_DATA"):
         data_root = suite.data_root
     device = device or suite.device or "auto"
-    runners = [(name, Runner(grid, out, device=device, data_root=data_root, progress=progress, echo=echo,
-                             executor=executor)) for name, grid in suite.runner_grids()]
+    runners = suite_runners(suite, out, device=device, data_root=data_root, progress=progress, echo=echo,
+                            executor=executor)
     for _, runner in runners:  # load every dataset and check every budget before anything is computed
         runner.prepare()
     say(describe(suite))

@@ -1,0 +1,92 @@
+"""``gcbench run --estimate``: the cost model recovers known costs, and the CLI prints an estimate and
+writes nothing."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from gcbench import cli, estimate
+from gcbench.estimate import CondenseCost, probe_condensation, selections
+
+DS = "synthetic-ecommerce:n_nodes=400:train_frac=0.2"
+
+
+@pytest.mark.parametrize("iters,every,expect", [(600, 100, 6), (1000, 300, 4), (5, 1, 5), (7, 0, 1), (1, 1, 1)])
+def test_selections_every_k_and_at_the_last(iters, every, expect):
+    assert selections(iters, every) == expect
+
+
+class FakeMethod:
+    """Costs by formula: fixed A, B per first-kind iteration, B2 per other iteration, C per selection, and a
+    one-time ONCE paid by the first condensation only."""
+
+    A, B, B2, C, ONCE = 2.0, 0.5, 0.2, 3.0, 40.0
+
+    def __init__(self, **config):
+        self.config = config
+
+    def cost(self, first: bool) -> float:
+        cfg = self.config
+        n = cfg["epochs"]
+        first_kind = sum((e - 1) % cfg["adj_every"] < cfg["adj_steps"] for e in range(1, n + 1)) if cfg["learn_adj"] \
+            else 0
+        return (self.A + self.B * first_kind + self.B2 * (n - first_kind) + self.C * selections(n, cfg["val_every"])
+                + (self.ONCE if first else 0.0))
+
+
+def test_probe_recovers_the_costs_of_a_method_with_two_kinds_of_epoch(monkeypatch):
+    calls = []
+
+    def condense(method):
+        calls.append(method)
+        return method
+
+    def timed(fn):
+        method = fn()
+        return method, method.cost(first=len(calls) == 1)
+
+    monkeypatch.setattr(estimate, "_timed", timed)
+    m = FakeMethod(epochs=600, val_every=100, adj_every=50, adj_steps=10, learn_adj=True)
+    _, cost = probe_condensation(m, None, None, None, condense)
+    assert cost.once == pytest.approx(FakeMethod.ONCE)
+    assert cost.per_select == pytest.approx(FakeMethod.C)
+    assert cost.per_iter == pytest.approx(0.2 * FakeMethod.B + 0.8 * FakeMethod.B2)
+    assert cost.per_cell() == pytest.approx(m.cost(first=False))
+    assert all(c.config["epochs"] <= 3 for c in calls)  # probes are short
+
+
+def test_probe_of_a_method_without_iterations(monkeypatch):
+    class OneShot:
+        config = {"k": 3}
+
+    costs = iter([5.0, 1.5])
+    monkeypatch.setattr(estimate, "_timed", lambda fn: (fn(), next(costs)))
+    _, cost = probe_condensation(OneShot(), None, None, None, lambda m: m)
+    assert (cost.fixed, cost.once, cost.per_cell()) == (1.5, 3.5, 1.5)
+    assert math.isclose(CondenseCost(fixed=1.0, per_iter=2.0, per_select=0.5, iterations=10, every=5).per_cell(),
+                        1.0 + 20 + 1.0)
+
+
+def test_cli_estimate_prints_a_table_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    rc = cli.main(["run", "--methods", "random,gcond:epochs=4:val_every=2", "--datasets", DS, "--ratios", "0.5",
+                   "--archs", "gcn,mlp", "--seeds", "0-2", "--eval", "epochs=30", "--out", str(out), "--estimate",
+                   "--no-progress"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    rows = [line for line in text.splitlines() if line.startswith("| random") or line.startswith("| gcond")]
+    assert len(rows) == 2 and "| 3 |" in rows[1] and "4 it." in rows[1]
+    assert "Grid total" in text and "for 12 row(s)" in text
+    assert not out.exists()
+
+
+def test_cli_estimate_leaves_out_done_rows(tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["run", "--methods", "random", "--datasets", DS, "--ratios", "0.5", "--archs", "gcn", "--seeds", "0",
+            "--eval", "epochs=30", "--out", str(out), "--no-progress", "--quiet"]
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    assert cli.main(args + ["--seeds", "0,1", "--estimate"]) == 0
+    assert "for 1 row(s)" in capsys.readouterr().out
