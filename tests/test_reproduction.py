@@ -27,7 +27,7 @@ def test_coresets_on_cora_near_published(cora, name, ratio, published):
 
 def test_short_gcond_on_cora_far_above_random(cora):
     # 100 of the 600 default epochs at r=0.25 (35 nodes): GCond's Table 2 has 79.8 (random coreset 63.6);
-    # the full 10-seed comparison is in the README. Selection on validation at epochs 50 and 100.
+    # the full 10-seed comparison is in docs/results.md. Selection on validation at epochs 50 and 100.
     from gcbench.condensers.base import MethodSpec
 
     method = MethodSpec("gcond:epochs=100:val_every=50").build("cora")
