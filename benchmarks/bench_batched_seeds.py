@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -94,10 +95,10 @@ def main() -> None:
                 for m in models:
                     m(fx, fadj)
 
-        t_train_sep = timed(lambda: train(singles, opts, 1), args.reps)
-        t_train_stk = timed(lambda: train([stacked], [opt_s], k), args.reps)
-        t_inf_sep = timed(lambda: infer(singles), args.reps)
-        t_inf_stk = timed(lambda: infer([stacked]), args.reps)
+        t_train_sep = timed(partial(train, singles, opts, 1), args.reps)
+        t_train_stk = timed(partial(train, [stacked], [opt_s], k), args.reps)
+        t_inf_sep = timed(partial(infer, singles), args.reps)
+        t_inf_stk = timed(partial(infer, [stacked]), args.reps)
         sep, stk = t_train_sep + t_inf_sep, t_train_stk + t_inf_stk
         rows.append((k, t_train_sep, t_train_stk, t_inf_sep, t_inf_stk, sep / stk))
     print(f"{graph.name}: {graph.num_nodes} nodes; condensed graph {n} nodes; torch {torch.__version__}, "
