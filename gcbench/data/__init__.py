@@ -19,22 +19,36 @@
                          relative to the working directory), so it takes no options
 =======================  ===========================================================================
 
-Each registered dataset has a card in ``datasets/<name>.yaml``.
+The registry is the dataset cards: every ``datasets/<name>.yaml`` names its loader (``loader:
+module:function``, called as ``loader(name, options, data_root)``); installed packages add datasets through
+the entry-point group ``gcbench.datasets`` (``NAME = "module:function"``, card optional as
+``datasets/NAME.yaml`` inside the package). ``gcbench list`` shows them all.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from gcbench.data.npzfile import file_path, is_file_spec, load_npz_graph
 from gcbench.errors import GCBenchError
 from gcbench.graph import Graph
+from gcbench.resources import read_yaml, resource_dir
 from gcbench.spec import canonical, parse_spec
 
+# --------------------------------------------------------------------------------------------- loaders
+# A loader is ``loader(name, options, data_root) -> Graph``; the card of a dataset names its loader
+# (``loader: module:function``). A loader may add the options it resolved (the features or encoder it
+# used) to ``options``, so that the dataset's canonical name says what was loaded.
 
-def _synthetic(opts: dict[str, Any], root: Any) -> Graph:
+
+def load_synthetic_ecommerce(name: str, opts: dict[str, Any], root: Any) -> Graph:
     from gcbench.data.synthetic import synthetic_ecommerce
 
     opts = dict(opts)
@@ -42,55 +56,107 @@ def _synthetic(opts: dict[str, Any], root: Any) -> Graph:
     return synthetic_ecommerce(seed=seed, **opts)
 
 
-def _planetoid(name: str) -> Callable[[dict[str, Any], Any], Graph]:
-    def load(opts: dict[str, Any], root: Any) -> Graph:
-        from gcbench.data.planetoid import load_planetoid
+def load_planetoid_dataset(name: str, opts: dict[str, Any], root: Any) -> Graph:
+    from gcbench.data.planetoid import load_planetoid
 
-        if opts:
-            raise GCBenchError(f"dataset {name!r} takes no options, got {sorted(opts)}")
-        return load_planetoid(name, root)
-
-    return load
+    if opts:
+        raise GCBenchError(f"dataset {name!r} takes no options, got {sorted(opts)}")
+    return load_planetoid(name, root)
 
 
-def _amazon(name: str) -> Callable[[dict[str, Any], Any], Graph]:
-    def load(opts: dict[str, Any], root: Any) -> Graph:
-        from gcbench.data.magb import load_amazon
+def load_magb_dataset(name: str, opts: dict[str, Any], root: Any) -> Graph:
+    from gcbench.data.magb import load_amazon
 
-        graph = load_amazon(name, root, **opts)
-        # The features actually used (real CLIP or generated) depend on the data root when the option is not
-        # typed; record them in the options, so that the canonical name load_dataset gives the graph (and so
-        # every result row and leaderboard) says "features=synthetic" or "features=clip".
-        opts["features"] = graph.info["features"]
-        return graph
-
-    return load
+    graph = load_amazon(name, root, **opts)
+    # The features actually used (real CLIP or generated) depend on the data root when the option is not
+    # typed; record them in the options, so that the canonical name load_dataset gives the graph (and so
+    # every result row and leaderboard) says "features=synthetic" or "features=clip".
+    opts["features"] = graph.info["features"]
+    return graph
 
 
-def _mmgraph(name: str) -> Callable[[dict[str, Any], Any], Graph]:
-    def load(opts: dict[str, Any], root: Any) -> Graph:
-        from gcbench.data.mmgraph import load_mmgraph
+def load_mmgraph_dataset(name: str, opts: dict[str, Any], root: Any) -> Graph:
+    from gcbench.data.mmgraph import load_mmgraph
 
-        graph = load_mmgraph(name, root, **opts)
-        opts["encoder"] = graph.info["encoder"]  # the default encoder is named too: mmgraph-fashion:encoder=clip
-        return graph
-
-    return load
+    graph = load_mmgraph(name, root, **opts)
+    opts["encoder"] = graph.info["encoder"]  # the default encoder is named too: mmgraph-fashion:encoder=clip
+    return graph
 
 
-LOADERS: dict[str, Callable[[dict[str, Any], Any], Graph]] = {
-    "synthetic-ecommerce": _synthetic,
-    "cora": _planetoid("cora"),
-    "citeseer": _planetoid("citeseer"),
-    "amazon-toys": _amazon("amazon-toys"),
-    "amazon-grocery": _amazon("amazon-grocery"),
-    "mmgraph-fashion": _mmgraph("mmgraph-fashion"),
-    "mmgraph-goodreads": _mmgraph("mmgraph-goodreads"),
-}
+# -------------------------------------------------------------------------------------------- registry
+ENTRY_POINT_GROUP = "gcbench.datasets"
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """A registered dataset: its name, its card (``datasets/<name>.yaml``; ``{}`` for a plugin without one),
+    where the card is, the loader's ``module:function`` and who registered it (``gcbench`` or the plugin's
+    entry point)."""
+
+    name: str
+    card: dict[str, Any]
+    card_path: Path | None
+    loader: str
+    origin: str = "gcbench"
+
+    def load_fn(self) -> Callable[[str, dict[str, Any], Any], Graph]:
+        module, _, attr = self.loader.partition(":")
+        try:
+            fn = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            raise GCBenchError(f"dataset {self.name!r}: cannot import its loader {self.loader!r} ({exc})") from None
+        if not callable(fn):
+            raise GCBenchError(f"dataset {self.name!r}: its loader {self.loader!r} is not callable")
+        return fn
+
+
+def _card_entries(folder: Path, origin: str) -> dict[str, DatasetEntry]:
+    out = {}
+    for path in sorted(folder.glob("*.yaml")):
+        card = read_yaml(path)
+        name = str(card.get("name", path.stem)).lower()
+        loader = card.get("loader")
+        if not isinstance(loader, str) or ":" not in loader:
+            raise GCBenchError(f"{path}: a dataset card needs 'loader: module:function' (got {loader!r})")
+        out[name] = DatasetEntry(name, card, path, loader, origin)
+    return out
+
+
+def _plugin_entries() -> dict[str, DatasetEntry]:
+    """Datasets registered by installed packages: an entry point ``NAME = "module:function"`` in the group
+    ``gcbench.datasets``, the card (optional) as ``datasets/NAME.yaml`` inside the loader's package."""
+    out = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        name = ep.name.lower()
+        card, card_path = {}, None
+        spec = importlib.util.find_spec(ep.value.partition(":")[0].split(".", 1)[0])
+        if spec is not None and spec.submodule_search_locations:
+            cand = Path(next(iter(spec.submodule_search_locations))) / "datasets" / f"{name}.yaml"
+            if cand.exists():
+                card, card_path = read_yaml(cand), cand
+        out[name] = DatasetEntry(name, card, card_path, ep.value, f"plugin {ep.value}")
+    return out
+
+
+_REGISTRY_CACHE: dict[str, dict[str, DatasetEntry]] = {}
+
+
+def dataset_registry() -> dict[str, DatasetEntry]:
+    """Every registered dataset: the cards of the datasets folder (the shipped ``datasets/`` or
+    ``$GCBENCH_DATASETS_DIR``), then installed plugins (a plugin never replaces a card of the same name).
+    Read once per datasets folder and process."""
+    folder = resource_dir("datasets")
+    key = str(folder)
+    if key not in _REGISTRY_CACHE:
+        entries = _card_entries(folder, "gcbench")
+        for name, entry in _plugin_entries().items():
+            entries.setdefault(name, entry)
+        _REGISTRY_CACHE[key] = entries
+    return dict(_REGISTRY_CACHE[key])
 
 
 def list_datasets() -> list[str]:
-    return sorted(LOADERS)
+    return sorted(dataset_registry())
 
 
 def check_dataset_spec(spec: str) -> tuple[str, dict[str, Any]]:
@@ -99,7 +165,7 @@ def check_dataset_spec(spec: str) -> tuple[str, dict[str, Any]]:
     if is_file_spec(spec):
         return "file", {"path": str(file_path(spec))}
     name, opts = parse_spec(spec, "dataset")
-    if name.lower() not in LOADERS:
+    if name.lower() not in dataset_registry():
         raise GCBenchError(f"unknown dataset {name!r}; known: {', '.join(list_datasets())}")
     return name.lower(), opts
 
@@ -110,6 +176,6 @@ def load_dataset(spec: str, data_root: str | os.PathLike | None = None) -> Graph
     if is_file_spec(spec):
         return load_npz_graph(spec)
     name, opts = check_dataset_spec(spec)
-    graph = LOADERS[name](opts, data_root)
+    graph = dataset_registry()[name].load_fn()(name, opts, data_root)
     graph.name = canonical(name, opts)
     return graph
