@@ -56,11 +56,13 @@ except ImportError:  # pragma: no cover - Windows
 
 COLUMNS = [
     "method", "dataset", "ratio", "n_syn_nodes", "n_syn_edges", "n_nodes", "arch", "seed",
-    "val_score", "test_score", "metric", "protocol", "condense_s", "eval_s", "peak_mem_mb",
-    "config_hash", "dataset_sha", "device", "versions", "status", "error", "timestamp",
+    "val_score", "test_score", "metric", "protocol", "condense_s", "eval_s", "condense_epoch", "eval_epoch",
+    "peak_mem_mb", "config_hash", "dataset_sha", "device", "versions", "status", "error", "timestamp",
 ]
 #: columns added after rows were first published: a file without them is read with them empty
-LATER_COLUMNS = ("protocol",)
+#: (``condense_epoch``: the epoch or iteration the condensation selected, empty for one-shot methods;
+#: ``eval_epoch``: the evaluation epoch selected on validation)
+LATER_COLUMNS = ("protocol", "condense_epoch", "eval_epoch")
 KEY = ("method", "dataset", "ratio", "arch", "seed", "config_hash")
 STATUSES = ("ok", "failed")
 
@@ -326,7 +328,7 @@ def rows_frame(rows: list[dict[str, str]]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=COLUMNS)
     for col in ("ratio", "val_score", "test_score", "condense_s", "eval_s", "peak_mem_mb"):
         df[col] = pd.to_numeric(df[col].replace("", None), errors="coerce").astype(float)
-    for col in ("n_syn_nodes", "n_syn_edges", "n_nodes", "seed"):
+    for col in ("n_syn_nodes", "n_syn_edges", "n_nodes", "seed", "condense_epoch", "eval_epoch"):
         df[col] = pd.to_numeric(df[col].replace("", None), errors="coerce").astype("Int64")
     for col in ("error",):
         df[col] = df[col].fillna("")

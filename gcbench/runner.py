@@ -211,6 +211,16 @@ class Condensed:
         return float(self.cg.meta.get("condense_s", math.nan))
 
     @property
+    def selected_epoch(self) -> int | None:
+        """The epoch (or iteration) the method selected its result at, when it says so in ``cg.meta``
+        (``best_epoch``: gradient matching; ``best_iteration``: SFGC); ``None`` for one-shot methods."""
+        for key in ("best_epoch", "best_iteration"):
+            value = self.cg.meta.get(key)
+            if value is not None:
+                return int(value)
+        return None
+
+    @property
     def peak_mb(self) -> float:
         return float(self.cg.meta.get("condense_peak_mb", math.nan))
 
@@ -278,7 +288,8 @@ def evaluate_arch(cell: Cell, cond: Condensed, arch: str, device: torch.device,
             cell, arch, device, status="ok", error="",
             n_syn_nodes=cond.cg.num_nodes, n_syn_edges=cond.cg.num_edges,
             val_score=res["val_score"], test_score=res["test_score"],
-            condense_s=cond.condense_s, eval_s=res["eval_s"],
+            condense_s=cond.condense_s, eval_s=res["eval_s"], condense_epoch=cond.selected_epoch,
+            eval_epoch=res["best_epoch"],
             peak_mem_mb=max(mem.peak_mb, 0.0 if math.isnan(cond.peak_mb) else cond.peak_mb),
         )
     except Exception as exc:

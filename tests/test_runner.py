@@ -329,3 +329,13 @@ def test_long_cell_names_stay_valid_unique_file_names():
     long_b = cell_slug("m:log=/" + "x" * 300, "cora", 0.5, 1, "abc")
     assert len(long_a) <= MAX_SLUG and len(long_b) <= MAX_SLUG and long_a != long_b
     assert "/" not in long_a
+
+
+def test_rows_record_the_selected_condensation_and_evaluation_epochs(tmp_path):
+    rc = run(tmp_path, "--methods", "random,gcond:epochs=4:val_every=2", "--ratios", "0.5", "--archs", "gcn",
+             "--seeds", "0")
+    assert rc == 0
+    df = results(tmp_path).set_index("method")
+    assert pd.isna(df.loc["random", "condense_epoch"])  # one-shot: nothing selected
+    assert df.loc["gcond:epochs=4:val_every=2", "condense_epoch"] in (2, 4)  # validated at epochs 2 and 4
+    assert all(1 <= e <= 15 for e in df["eval_epoch"])  # FAST_EVAL: 15 epochs, selected on validation
