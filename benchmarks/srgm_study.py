@@ -8,7 +8,7 @@ With ``--run`` the suite (default ``srgm-study-small.yaml``, the CPU-sized one; 
 study at the methods' defaults) is run into ``RUN`` by ``gcbench run --suite`` (resumable: a rerun computes
 only the missing rows; the executor flags are passed through), then the gallery is drawn (``gcbench plot``:
 ablation bars, convergence, SR-GM diagnostics, score vs conflict level). The report
-(:mod:`gcbench.study`) is printed and written to ``RUN/study.md``: per question ("SR-GM beats GCond",
+(:mod:`gcbench.report.study`) is printed and written to ``RUN/study.md``: per question ("SR-GM beats GCond",
 "damping helps", each srgm-plus switch...) and per dataset, ratio and architecture the seed-paired
 difference with its 95 % Student-t interval and a verdict, the scores, and the condensed graphs' edge counts.
 """
@@ -21,8 +21,8 @@ from pathlib import Path
 
 from gcbench import cli
 from gcbench.errors import GCBenchError
+from gcbench.report.study import report
 from gcbench.results import read_results
-from gcbench.study import report
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SUITE = REPO / "leaderboards" / "suites" / "srgm-study-small.yaml"

@@ -5,7 +5,7 @@ dataset (every registered method that is quick by default, GCN evaluation, 3 see
 ``./gcbench-results`` and prints the leaderboard; ``gcbench run --suite leaderboards/suites/ci.yaml`` runs
 the grids and NAS studies a suite file names (:mod:`gcbench.suite`). ``gcbench nas`` ranks a search space
 of GNN configurations on a condensed graph against the full graph (:mod:`gcbench.nas`), ``gcbench plot``
-draws every figure a results folder allows (:mod:`gcbench.plots`), ``gcbench leaderboard`` writes the
+draws every figure a results folder allows (:mod:`gcbench.report`), ``gcbench leaderboard`` writes the
 tables, and with ``--check`` verifies that a leaderboard folder's tables are what its rows produce (and,
 with ``--against``, that a fresh run reproduces its numbers within a tolerance). ``gcbench list`` lists
 methods, datasets and architectures; ``gcbench list --config METHOD[:opts] [--dataset D]`` prints a method's
@@ -248,8 +248,9 @@ def _interrupted(runner: Any) -> int:
 
 def _finish_run(args: argparse.Namespace, n_failed: int = 0) -> int:
     """Write the leaderboard of the results folder; exit code 3 when ``n_failed`` rows of this run failed."""
-    from gcbench.leaderboard import format_console, write_report
     from gcbench.nas import read_nas
+    from gcbench.report.folder import write_report
+    from gcbench.report.render import format_console
     from gcbench.results import read_results
 
     path = Path(args.out) / "results.csv"
@@ -302,8 +303,8 @@ def cmd_nas(args: argparse.Namespace) -> int:
         nas_summary,
         read_study_files,
         run_nas,
-        summary_markdown,
     )
+    from gcbench.report.render import nas_summary_markdown
 
     methods = split_list(args.method)
     if not methods:
@@ -318,12 +319,12 @@ def cmd_nas(args: argparse.Namespace) -> int:
         paths.append(path)
         _echo(f"gcbench nas: rows in {path}")
     summ = nas_summary(pd.concat([read_study_files([p]) for p in paths], ignore_index=True))
-    print(summary_markdown(summ), end="")
+    print(nas_summary_markdown(summ), end="")
     return 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from gcbench.plots import plot_all
+    from gcbench.report.figures import plot_all
 
     formats = tuple(f.lower() for f in split_list(args.formats))
     if not formats:
@@ -336,8 +337,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from gcbench.folders import DEFAULT_NAS_TOL, DEFAULT_TOL, DEFAULT_Z, build_folder, check_folder, publish
-    from gcbench.leaderboard import format_console
+    from gcbench.report.compare import DEFAULT_NAS_TOL, DEFAULT_TOL, DEFAULT_Z
+    from gcbench.report.folder import build_folder, check_folder, publish
+    from gcbench.report.render import format_console
 
     if not args.check and (args.against or args.tol is not None or args.nas_tol is not None or args.z is not None
                            or args.strict_figures):

@@ -52,7 +52,7 @@ import pandas as pd
 
 from gcbench.errors import GCBenchError
 from gcbench.results import _fmt
-from gcbench.util import atomic_write_text, md_escape, natural_key, slug
+from gcbench.util import atomic_write_text, natural_key, slug
 
 SPACE: dict[str, tuple[Any, ...]] = {
     "arch": ("gcn", "sage", "appnp"),
@@ -362,67 +362,3 @@ def run_nas(
     write_csv(path, STUDY_COLUMNS, [rows[j] for j in sorted(rows)])
     summary = summarize_study(read_study_files([path]))
     return path, summary
-
-
-# --------------------------------------------------------------------------------------------- tables
-def _f(value: float, spec: str) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, spec)
-
-
-def summary_csv(summary: pd.DataFrame) -> str:
-    """The study summaries as CSV text with fixed precision (byte-stable)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(SUMMARY_COLUMNS)
-    for r in summary.to_dict("records"):
-        w.writerow([
-            r["dataset"], f"{r['ratio']:.10g}", r["method"], int(r["seed"]), int(r["n_configs"]), int(r["epochs"]),
-            r["metric"], _f(r["spearman"], ".4f"), _f(r["kendall"], ".4f"), _f(r["spearman_test"], ".4f"),
-            _f(r["kendall_test"], ".4f"), int(r["chosen_id"]), r["chosen_config"], _f(r["chosen_full_test"], ".2f"),
-            int(r["best_id"]), r["best_config"], _f(r["best_full_test"], ".2f"), _f(r["gap"], ".2f"),
-            int(r["chosen_rank"]),
-        ])
-    return buf.getvalue()
-
-
-def _mean(values: Sequence[float]) -> float:
-    vals = sorted(v for v in values if not math.isnan(v))
-    return math.fsum(vals) / len(vals) if vals else math.nan
-
-
-def summary_markdown(summary: pd.DataFrame) -> str:
-    """One table per (dataset, ratio): a row per method (mean over its seeds where there are several)."""
-    if summary.empty:
-        return "No NAS results.\n"
-    lines: list[str] = []
-    for (ds, ratio), g in summary.groupby(["dataset", "ratio"], sort=False):
-        n_cfg = sorted(set(int(v) for v in g["n_configs"]))
-        ep = sorted(set(int(v) for v in g["epochs"]))
-        lines += [
-            f"### NAS on {ds}, r={ratio:.10g} ({'/'.join(map(str, n_cfg))} configurations, "
-            f"{'/'.join(map(str, ep))} epochs each)",
-            "",
-            "| method | seeds | Spearman ρ | Kendall τ | chosen on condensed: full-graph test | "
-            "best on full graph: full-graph test | gap | rank of chosen | chosen configuration |",
-            "|:---|---:|---:|---:|---:|---:|---:|---:|:---|",
-        ]
-        for m, mg in g.groupby("method", sort=False):
-            seeds = sorted(int(s) for s in mg["seed"])
-            chosen = mg["chosen_config"].iloc[0] if len(mg) == 1 else f"({len(mg)} seeds)"
-            rank = (f"{int(mg['chosen_rank'].iloc[0])}" if len(mg) == 1
-                    else f"{_mean([float(v) for v in mg['chosen_rank']]):.1f}")
-            cells = [
-                m, ",".join(map(str, seeds)),
-                _f(_mean(list(mg["spearman"])), ".3f") or "-", _f(_mean(list(mg["kendall"])), ".3f") or "-",
-                _f(_mean(list(mg["chosen_full_test"])), ".2f"), _f(_mean(list(mg["best_full_test"])), ".2f"),
-                _f(_mean(list(mg["gap"])), ".2f"), rank, chosen,
-            ]
-            lines.append("| " + " | ".join(md_escape(c) for c in cells) + " |")
-        lines.append("")
-    lines.append(
-        "Correlations are between the validation scores of the configurations trained on the condensed graph "
-        "and on the full graph; scores are full-graph test scores in percent of the configuration with the "
-        "best validation score on the condensed graph (chosen) and on the full graph (best); gap = best - "
-        "chosen (negative when the condensed graph's choice happens to test better than the full graph's own "
-        "choice); rank of chosen = its place among the full-graph validation scores, 1 = also the best there.")
-    return "\n".join(lines) + "\n"

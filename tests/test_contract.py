@@ -419,7 +419,8 @@ def _lb_row(seed: int, chash: str, ts: str, status: str = "ok", score: float = 0
 
 
 def test_leaderboard_refuses_to_average_different_configurations(tmp_path, capsys):
-    from gcbench.leaderboard import hash_conflicts, summary
+    from gcbench.report.aggregate import summary
+    from gcbench.report.rows import hash_conflicts
 
     mixed = pd.DataFrame([_lb_row(0, "aaa", "t1"), _lb_row(1, "bbb", "t2")])
     assert hash_conflicts(mixed) and "d/gcn/m r=0.5 mixes 2 configurations" in hash_conflicts(mixed)[0]

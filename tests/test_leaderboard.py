@@ -9,16 +9,9 @@ import pandas as pd
 import pytest
 
 from gcbench.errors import GCBenchError
-from gcbench.leaderboard import (
-    FULL_GRAPH,
-    build_tables,
-    cross_arch_table,
-    format_console,
-    safe_filename,
-    summary,
-    to_markdown,
-    write_leaderboard,
-)
+from gcbench.report.aggregate import FULL_GRAPH, build_tables, cross_arch_table, summary
+from gcbench.report.folder import safe_filename, write_leaderboard
+from gcbench.report.render import format_console, to_markdown
 
 N_NODES = 2708
 
@@ -357,7 +350,9 @@ def cross_rows():
 
 
 def test_cross_arch_tables_exact_markdown_and_csv(tmp_path):
-    from gcbench.leaderboard import cross_arch_markdown, cross_arch_tables, write_report
+    from gcbench.report.aggregate import cross_arch_tables
+    from gcbench.report.folder import write_report
+    from gcbench.report.render import cross_arch_markdown
 
     tables = cross_arch_tables(pd.DataFrame(cross_rows()))
     assert list(tables) == [("cora", 0.5)]
@@ -394,8 +389,8 @@ def test_cross_arch_tables_exact_markdown_and_csv(tmp_path):
 
 
 def test_write_report_nas_tables():
-    from gcbench.leaderboard import report_files
     from gcbench.nas import SPACE, full_space
+    from gcbench.report.folder import report_files
 
     space = full_space()
     nas = pd.DataFrame([{"method": "gcond", "dataset": "cora", "ratio": 0.5, "seed": 0, "config_id": i,
@@ -422,7 +417,7 @@ def shifted(rows, points):
 
 def test_publish_then_check_passes_and_one_changed_number_fails(tmp_path, capsys):
     from gcbench import cli
-    from gcbench.folders import check_folder, publish
+    from gcbench.report.folder import check_folder, publish
 
     run = results_folder(tmp_path / "run", cross_rows())
     dest = tmp_path / "lb"
@@ -458,7 +453,7 @@ def test_publish_then_check_passes_and_one_changed_number_fails(tmp_path, capsys
 
 
 def test_check_against_a_fresh_run_with_tolerance(tmp_path):
-    from gcbench.folders import check_folder, publish
+    from gcbench.report.folder import check_folder, publish
 
     rows = cross_rows()
     dest = tmp_path / "lb"
@@ -498,7 +493,7 @@ def test_check_against_a_fresh_run_with_tolerance(tmp_path):
 
 def test_check_fails_on_committed_failed_rows_and_bad_folders(tmp_path, capsys):
     from gcbench import cli
-    from gcbench.folders import check_folder, publish
+    from gcbench.report.folder import check_folder, publish
 
     dest = tmp_path / "lb"
     publish(results_folder(tmp_path / "run", cross_rows() + [row("kcenter", 0.5, 0, None, status="failed",

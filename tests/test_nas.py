@@ -19,9 +19,8 @@ from gcbench.nas import (
     run_nas,
     search_space,
     summarize_study,
-    summary_csv,
-    summary_markdown,
 )
+from gcbench.report.render import nas_summary_csv, nas_summary_markdown
 
 DS = "synthetic-ecommerce:n_nodes=300:train_frac=0.2"
 
@@ -82,12 +81,12 @@ def test_summary_csv_and_markdown_exact():
     b = study_rows(cond_val=[0.1, 0.2, 0.3, 0.4], full_val=[0.6, 0.75, 0.8, 0.85], method="random")
     summ = nas_summary(pd.concat([a, b], ignore_index=True))
     assert list(summ["method"]) == ["gcond", "random"]
-    lines = summary_csv(summ).splitlines()
+    lines = nas_summary_csv(summ).splitlines()
     assert lines[1] == ("cora,0.5,gcond,0,4,100,accuracy,0.4000,0.3333,0.4000,0.3333,1,gcn L2 h64 d0 lr0.01 wd0,"
                         "75.00,3,gcn L2 h64 d0 lr0.001 wd0,85.00,10.00,3")
     assert lines[2] == ("cora,0.5,random,0,4,100,accuracy,1.0000,1.0000,1.0000,1.0000,3,gcn L2 h64 d0 lr0.001 wd0,"
                         "85.00,3,gcn L2 h64 d0 lr0.001 wd0,85.00,0.00,1")
-    md = summary_markdown(summ).splitlines()
+    md = nas_summary_markdown(summ).splitlines()
     assert md[0] == "### NAS on cora, r=0.5 (4 configurations, 100 epochs each)"
     assert md[4] == "| gcond | 0 | 0.400 | 0.333 | 75.00 | 85.00 | 10.00 | 3 | gcn L2 h64 d0 lr0.01 wd0 |"
     assert md[5] == "| random | 0 | 1.000 | 1.000 | 85.00 | 85.00 | 0.00 | 1 | gcn L2 h64 d0 lr0.001 wd0 |"

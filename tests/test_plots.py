@@ -7,7 +7,8 @@ import pytest
 
 from gcbench import cli
 from gcbench.nas import SPACE, full_space
-from gcbench.plots import Inputs, plan, plot_all, render
+from gcbench.report.figures import plan, plot_all, render
+from gcbench.report.rows import Inputs
 from gcbench.results import COLUMNS
 
 N = 2708
@@ -60,7 +61,7 @@ def nas_rows():
 
 def test_plan_on_results_only_skips_with_reasons(tmp_path):
     d = results_dir(tmp_path, base_rows())
-    from gcbench.plots import read_inputs
+    from gcbench.report.rows import read_inputs
 
     p = plan(read_inputs(d))
     assert [f.name for f in p.figures] == ["score_vs_ratio__cora__gcn", "cost_quality__cora__gcn"]
@@ -97,7 +98,7 @@ def test_every_kind_when_the_data_allows_it(tmp_path):
     svg = (d / "figures" / "cross_arch__cora__r0.5.svg").read_text()
     assert "<dc:date>" not in svg and "Matplotlib" in svg
     # the convergence log's file name maps back to the method label of the rows
-    from gcbench.plots import _parse_logs
+    from gcbench.report.figures import _parse_logs
 
     parsed = _parse_logs(sorted(logs.items()), ["gcond:epochs=60", "random"], ["cora"])
     assert set(parsed["method"]) == {"gcond:epochs=60"} and sorted(set(parsed["ratio"])) == [0.25, 0.5]
@@ -106,7 +107,7 @@ def test_every_kind_when_the_data_allows_it(tmp_path):
 def test_svg_and_png_are_deterministic(tmp_path):
     rows = base_rows()
     d = results_dir(tmp_path, rows)
-    from gcbench.plots import read_inputs
+    from gcbench.report.rows import read_inputs
 
     fig = plan(read_inputs(d)).figures[0]
     a = render(fig, tmp_path / "a")
@@ -118,7 +119,7 @@ def test_svg_and_png_are_deterministic(tmp_path):
 
 def test_single_ratio_everywhere_still_draws_per_arch(tmp_path):
     rows = [row(m, 0.5, s, 0.6, arch=a) for m in ("gcond", "random") for s in (0, 1) for a in ("gcn", "sgc")]
-    from gcbench.plots import read_inputs
+    from gcbench.report.rows import read_inputs
 
     p = plan(read_inputs(results_dir(tmp_path, rows)))
     assert [f.name for f in p.figures if f.kind == "score_vs_ratio"] == ["score_vs_ratio__cora__gcn",
@@ -129,7 +130,7 @@ def test_failed_rows_and_missing_results(tmp_path):
     d = results_dir(tmp_path, [row("random", 0.5, 0, None, status="failed")])
     reasons = dict(plan(Inputs(results=None, nas=None, logs=[])).skipped)
     assert reasons["score_vs_ratio"] == "no results.csv rows"
-    from gcbench.plots import read_inputs
+    from gcbench.report.rows import read_inputs
 
     reasons = dict(plan(read_inputs(d)).skipped)
     assert reasons["score_vs_ratio"] == "no ok rows in results.csv"
@@ -154,7 +155,7 @@ def test_logs_without_the_columns(tmp_path, bad):
     (d / "logs").mkdir()
     (d / "logs" / "gcond_epochs=60__cora__r0.5__s0__h.csv").write_text(bad)
     from gcbench.errors import GCBenchError
-    from gcbench.plots import read_inputs
+    from gcbench.report.rows import read_inputs
 
     if "epoch" in bad:
         p = plan(read_inputs(d))  # a log with epoch and loss only still draws (no validation points)
@@ -190,8 +191,7 @@ def test_srgm_figures_diagnostics_and_conflict_level(tmp_path):
     logs = {f"srgm__{slug_syn}__r0.5__s{s}__h.csv": log for s in (0, 1)}
     logs.update({f"gcond__{slug_syn}__r0.5__s{s}__h.csv": glog for s in (0, 1)})
     d = results_dir(tmp_path, rows, logs=logs)
-    from gcbench.plots import read_inputs
-    from gcbench.rows import conflict_levels, ok_rows
+    from gcbench.report.rows import conflict_levels, ok_rows, read_inputs
 
     p = plan(read_inputs(d))
     kinds = {f.name: f.kind for f in p.figures}

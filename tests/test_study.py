@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from gcbench.errors import GCBenchError
+from gcbench.report.study import QUESTIONS, _ok_rows, answers, by_dataset, edges, report, summary, variant
 from gcbench.results import COLUMNS
-from gcbench.study import QUESTIONS, _ok_rows, answers, by_dataset, edges, report, summary, variant
 from gcbench.suite import load_suite
 
 REPO = Path(__file__).resolve().parents[1]
@@ -136,7 +136,7 @@ def test_verdicts_per_dataset_keep_levels_apart():
 
 
 def test_leaderboard_holds_the_study_only_where_the_rows_answer(tmp_path):
-    from gcbench.leaderboard import report_files
+    from gcbench.report.folder import report_files
 
     answered = frame([row(m, s, (60 + s + (2 if m.startswith("srgm") else 0)) / 100)
                       for s in range(3) for m in ("srgm:epochs=100", "gcond:epochs=100")])

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from gcbench.errors import GCBenchError
-from gcbench.rows import conflict_levels, ok_rows
+from gcbench.report.render import frame_markdown
+from gcbench.report.rows import conflict_levels, ok_rows
 from gcbench.spec import canonical, parse_spec
 from gcbench.stats import mean_ci, paired_diff_ci, verdict
-from gcbench.util import md_escape
 
 #: options that set a method's budget, not what it does: dropped when rows are matched to questions
 BUDGET_OPTIONS = ("epochs", "val_every", "iterations", "select_every")
@@ -188,17 +188,6 @@ def by_dataset(ans: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(table, orient="index")[sorted(set(ans["dataset"]))]
 
 
-def _md(df: pd.DataFrame, index: str | None = None) -> str:
-    if df.empty:
-        return "(no rows)\n"
-    d = df.reset_index().rename(columns={"index": index}) if index else df
-    head = "| " + " | ".join(md_escape(str(c)) for c in d.columns) + " |"
-    sep = "|" + "|".join("---" for _ in d.columns) + "|"
-    body = ["| " + " | ".join("" if (isinstance(x, float) and math.isnan(x)) else md_escape(str(x)) for x in r) + " |"
-            for r in d.itertuples(index=False)]
-    return "\n".join([head, sep, *body]) + "\n"
-
-
 def short_names(datasets: list[str]) -> dict[str, str]:
     """Readable column names: a generated dataset seen at several conflict levels becomes ``<name>
     conflict=<level>`` (the level as the conflict-level plot reads it); every other name is
@@ -237,17 +226,17 @@ def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: s
     parts = [f"# {title}\n",
              "Test scores in %, mean ± 95 % Student-t interval over seeds (n). Differences are paired by seed.\n",
              *(["Datasets:\n", "\n".join(legend) + "\n"] if legend else []),
-             "## Verdicts\n", _md(summary(ans)),
+             "## Verdicts\n", frame_markdown(summary(ans)),
              "\n## Verdicts per dataset\n",
              "Mean paired difference in points, then how many (ratio, architecture) cells say better / worse /"
-             " no difference shown.\n", _md(by_dataset(ans), "question"),
+             " no difference shown.\n", frame_markdown(by_dataset(ans), "question"),
              "\n## Per cell\n"]
     table = ans.copy()
     table["ratio"] = table["ratio"].map(lambda q: f"{q:g}")
     table["diff ± CI"] = [f"{d:+.1f} ± {h:.1f}" if not math.isnan(h) else f"{d:+.1f}"
                           for d, h in zip(table["diff"], table["ci"])]
-    parts.append(_md(table[["question", "dataset", "ratio", "arch", "diff ± CI", "n", "verdict"]]))
+    parts.append(frame_markdown(table[["question", "dataset", "ratio", "arch", "diff ± CI", "n", "verdict"]]))
     for arch in sorted(set(ok["arch"])):
-        parts += [f"\n## Scores, {arch}\n", _md(scores(ok, arch), "method")]
-    parts += ["\n## Condensed graphs: mean edges / possible edges\n", _md(edges(ok), "method")]
+        parts += [f"\n## Scores, {arch}\n", frame_markdown(scores(ok, arch), "method")]
+    parts += ["\n## Condensed graphs: mean edges / possible edges\n", frame_markdown(edges(ok), "method")]
     return "\n".join(parts)
