@@ -33,7 +33,7 @@ from typing import Any
 
 from _harness import parse_or_run_case, print_table, run_cases
 
-from gcbench.results import COLUMNS, ResultsStore, _fmt, read_results, row_key
+from gcbench.results import COLUMNS, ResultsStore, format_cell, read_results, row_key
 
 SIZES = {"1k": 1_000, "100k": 100_000}
 CASES = [f"{store}-{size}" for size in SIZES for store in ("old", "new")]
@@ -49,7 +49,7 @@ class RewritingStore(ResultsStore):
             self._sync()
 
     def append(self, row: dict[str, Any]) -> None:
-        new = {c: _fmt(row.get(c)) for c in COLUMNS}
+        new = {c: format_cell(row.get(c)) for c in COLUMNS}
         key = row_key(new)
         with self._locked():
             self.reload()
@@ -90,7 +90,7 @@ def write_file(path: Path, n: int) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows({c: _fmt(make_row(i).get(c)) for c in COLUMNS} for i in range(n))
+        writer.writerows({c: format_cell(make_row(i).get(c)) for c in COLUMNS} for i in range(n))
 
 
 def run_case(name: str, args: argparse.Namespace) -> dict:

@@ -51,7 +51,7 @@ from typing import Any
 import pandas as pd
 
 from gcbench.errors import GCBenchError
-from gcbench.results import _fmt
+from gcbench.results import format_cell
 from gcbench.util import atomic_write_text, natural_key, slug
 
 SPACE: dict[str, tuple[Any, ...]] = {
@@ -222,7 +222,7 @@ def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]
     writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for r in rows:
-        writer.writerow({c: _fmt(r.get(c)) for c in columns})
+        writer.writerow({c: format_cell(r.get(c)) for c in columns})
     atomic_write_text(path, buf.getvalue())
 
 

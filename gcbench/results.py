@@ -82,7 +82,8 @@ def row_key(row: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
-def _fmt(value: Any) -> str:
+def format_cell(value: Any) -> str:
+    """A value as results.csv writes it: empty for None and NaN, the shortest round-trip form of a float."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -241,7 +242,7 @@ class ResultsStore:
         unknown = set(row) - set(COLUMNS)
         if unknown:
             raise ValueError(f"unknown result columns {sorted(unknown)}")
-        new = {c: _fmt(row.get(c)) for c in COLUMNS}
+        new = {c: format_cell(row.get(c)) for c in COLUMNS}
         key = row_key(new)
         line = _csv_line([new[c] for c in COLUMNS])
         one_line = line.count("\n") == 1 and "\r" not in line
