@@ -24,10 +24,15 @@ seeds, the evaluation overrides every grid shares, and optionally NAS studies on
     nas:                              # optional NAS studies (see gcbench/nas.py)
       - {methods: [random, gcond:epochs=60:val_every=30], dataset: cora, ratio: 0.5, seed: 0,
          configs: 48, epochs: 100}
+    study: my-study.yaml              # optional: the questions study.md answers, a file relative to this
+                                      # one or the mapping itself (gcbench/report/study.py; default: the
+                                      # SR-GM study, gcbench/report/srgm_study.yaml)
 
 Without ``grids`` the top-level keys form one grid. All grids write into the same ``results.csv``; a cell
 that two grids share is computed once (the runner skips done rows and reuses ``OUT/condensed/``), so a
-cross-architecture grid that overlaps the main grid only adds the evaluations it needs.
+cross-architecture grid that overlaps the main grid only adds the evaluations it needs. A suite with a
+``study`` writes it into the results folder as ``study.yaml``; the leaderboard built from the folder answers
+its questions.
 
 Everything is validated by :func:`load_suite` before anything runs: a missing file, a key that is not
 known, an unknown method, dataset or architecture, a bad ratio or seed raise :class:`GCBenchError` (one
@@ -47,10 +52,11 @@ from typing import Any
 import yaml
 
 from gcbench.errors import GCBenchError
+from gcbench.report.study import STUDY_FILE, Study, load_study, parse_study
 from gcbench.spec import canonical, format_value, parse_seeds, parse_spec, split_list
 
 TOP_KEYS = ("name", "description", "methods", "datasets", "ratios", "archs", "seeds", "eval", "data_root",
-            "device", "grids", "nas")
+            "device", "grids", "nas", "study")
 GRID_KEYS = ("name", "methods", "datasets", "ratios", "archs", "seeds")
 NAS_KEYS = ("method", "methods", "dataset", "ratio", "seed", "configs", "epochs", "eval_every")
 
@@ -86,6 +92,8 @@ class Suite:
     nas: list[NASStudy] = field(default_factory=list)
     data_root: Path | None = None
     device: str | None = None
+    study: Study | None = None  # the questions of study.md (None: the default SR-GM study)
+    study_text: str = ""  # the study as written into the results folder's study.yaml
 
     def runner_grids(self) -> list[tuple[str, Any]]:
         """``(name, gcbench.runner.Grid)`` per grid, validated (unknown methods etc. raise here)."""
@@ -308,11 +316,28 @@ def parse_suite(data: Any, name: str = "suite", path: Path | None = None) -> Sui
         if not data_root.is_absolute() and path is not None:
             data_root = (path.parent / data_root)
     device = data.get("device")
+    study, study_text = _study(data.get("study"), where, path)
     return Suite(
         name=suite_name, path=path, description=str(data.get("description") or "").strip(), grids=grids,
         eval={str(k): v for k, v in ev.items()}, nas=_nas(data.get("nas") or [], where),
-        data_root=data_root, device=None if device is None else str(device),
+        data_root=data_root, device=None if device is None else str(device), study=study, study_text=study_text,
     )
+
+
+def _study(entry: Any, where: str, path: Path | None) -> tuple[Study | None, str]:
+    """The suite's ``study``: a file (relative to the suite file) or the mapping itself; with its YAML text."""
+    if entry is None:
+        return None, ""
+    if isinstance(entry, str):
+        p = Path(os.path.expanduser(entry))
+        if not p.is_absolute() and path is not None:
+            p = path.parent / p
+        if not p.is_file():
+            raise _fail(where, f"study file not found: {p}")
+        return load_study(p), p.read_text(encoding="utf-8")
+    if isinstance(entry, dict):
+        return parse_study(entry, f"{where} study"), yaml.safe_dump(entry, sort_keys=False, allow_unicode=True)
+    raise _fail(where, "'study' must be a study file name or a mapping (title, description, groups, questions)")
 
 
 def find_suite(ref: str | os.PathLike) -> Path:
@@ -353,6 +378,8 @@ def describe(suite: Suite) -> str:
         lines.append("  eval: " + ", ".join(f"{k}={format_value(v)}" for k, v in sorted(suite.eval.items())))
     if suite.nas:
         lines.append(f"  nas: {len(suite.nas)} study(ies)")
+    if suite.study is not None:
+        lines.append(f"  study: {suite.study.title} ({len(suite.study.questions)} question(s))")
     return "\n".join(lines)
 
 
@@ -383,6 +410,7 @@ def run_suite(suite: Suite | str | os.PathLike, out: str | os.PathLike, *, devic
     """
     from gcbench.condensers.base import list_condensers
     from gcbench.nas import DEFAULT_EPOCHS, DEFAULT_EVAL_EVERY, run_nas
+    from gcbench.util import atomic_write_bytes
 
     if not isinstance(suite, Suite):
         suite = load_suite(suite)
@@ -394,6 +422,9 @@ def run_suite(suite: Suite | str | os.PathLike, out: str | os.PathLike, *, devic
                             executor=executor)
     for _, runner in runners:  # load every dataset and check every budget before anything is computed
         runner.prepare()
+    if suite.study_text:  # the leaderboard of this folder answers the suite's questions
+        Path(out).mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(Path(out) / STUDY_FILE, suite.study_text.encode("utf-8"))
     say(describe(suite))
     covered = {m.split(":", 1)[0] for g in suite.grids for m in g.methods}
     missing = sorted(set(list_condensers()) - covered)

@@ -1,7 +1,8 @@
 """Leaderboard folders: rows + everything generated from them (``leaderboards/ci/``).
 
 A leaderboard folder holds its rows -- ``results.csv``, ``nas/*.csv`` (one NAS study per file) and
-``logs/*.csv`` (per-epoch condensation logs) -- and what :func:`build_folder` generates from them: the
+``logs/*.csv`` (per-epoch condensation logs), and ``study.yaml`` where its suite names a study
+(:mod:`gcbench.report.study`; the SR-GM study otherwise) -- and what :func:`build_folder` generates from them: the
 tables of :func:`write_report` and ``figures/`` (:mod:`gcbench.report.figures`). :func:`check_folder`
 regenerates the tables in memory and compares them byte for byte with the committed ones, and optionally
 compares the numbers of a fresh run with the committed rows within a tolerance (:mod:`gcbench.report.compare`).
@@ -41,7 +42,7 @@ from gcbench.report.render import (
     to_markdown,
 )
 from gcbench.report.rows import REFERENCE_METHOD, Prepared, cell_text, fmt_ratio, hash_conflicts, prepare, read_inputs
-from gcbench.report.study import report_if_answered
+from gcbench.report.study import STUDY_FILE, Study, default_study, folder_study, report_if_answered
 from gcbench.util import slug
 
 ROW_DIRS = ("nas", "logs")
@@ -183,21 +184,21 @@ def _distinct(df: pd.DataFrame, column: str) -> list[str]:
 
 
 def report_files(df: pd.DataFrame, nas_rows: pd.DataFrame | None = None,
-                 figures: Sequence[str] | None = None) -> dict[str, str]:
+                 figures: Sequence[str] | None = None, study: Study | None = None) -> dict[str, str]:
     """Every file :func:`write_report` writes, as ``{name: text}`` (a pure function of the inputs)."""
     with tempfile.TemporaryDirectory() as tmp:
-        paths = write_report(df, tmp, nas_rows=nas_rows, figures=figures)
+        paths = write_report(df, tmp, nas_rows=nas_rows, figures=figures, study=study)
         return {p.name: p.read_text(encoding="utf-8") for p in paths}
 
 
 def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame | None = None,
-                 figures: Sequence[str] | None = None) -> list[Path]:
+                 figures: Sequence[str] | None = None, study: Study | None = None) -> list[Path]:
     """:func:`write_leaderboard` plus, where the data has them, ``cross_arch.csv``/``.md`` (see
     :func:`~gcbench.report.aggregate.cross_arch_tables`), ``nas.csv``/``.md`` (study summaries of
-    :mod:`gcbench.nas`) and ``study.md`` (the SR-GM study's verdicts, :func:`gcbench.report.study.report`, where
-    the rows answer a question); the README gains sections for them, an index of ``figures`` (file stems
-    relative to ``outdir``, without extension; each has a ``.png`` and an ``.svg``) and the devices and package
-    versions recorded in the rows."""
+    :mod:`gcbench.nas`) and ``study.md`` (the verdicts of ``study``, by default the SR-GM study,
+    :func:`gcbench.report.study.report`, where the rows answer a question); the README gains sections for
+    them, an index of ``figures`` (file stems relative to ``outdir``, without extension; each has a ``.png``
+    and an ``.svg``) and the devices and package versions recorded in the rows."""
     prep = prepare(df)
     extra_files: list[tuple[str, str]] = []
     sections: list[str] = []
@@ -225,15 +226,12 @@ def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame
             f"{len(nsum)} stud(ies) of {len(nas_rows)} configuration run(s): rank correlation between training on\n"
             "the condensed and on the full graph, and the full-graph score of the configuration chosen on the\n"
             "condensed graph. Tables: [nas.md](nas.md), [nas.csv](nas.csv); one row per configuration in `nas/`.\n")
-    study = report_if_answered(df)
-    if study is not None:
-        extra_files.append(("study.md", study))
-        sections.append(
-            "## SR-GM study\n\n"
-            "The rows answer some of the SR-GM study's questions (SR-GM against GCond, DosCond, SFGC and the\n"
-            "coresets; each part of SR-GM and srgm-plus against the method without it): seed-paired differences\n"
-            "with 95 % intervals and verdicts per dataset, ratio and architecture in [study.md](study.md)\n"
-            "(`gcbench.study`).\n")
+    study = study or default_study()
+    study_md = report_if_answered(df, study)
+    if study_md is not None:
+        extra_files.append(("study.md", study_md))
+        about = study.description or "Seed-paired comparisons in [study.md](study.md)."
+        sections.append(f"## {study.title}\n\n{about}\n")
     if figures:
         stems = list(dict.fromkeys(str(f) for f in figures))  # stems: names may contain dots (r0.5)
         lines = ["## Figures", "", "PNG and SVG of each (`gcbench plot`):", ""]
@@ -261,10 +259,11 @@ def build_folder(src: str | Path, out: str | Path, *, figures: bool = True,
     inputs = read_inputs(src)
     if inputs.results is None:
         raise GCBenchError(f"no results.csv in {src}")
+    src_dir = Path(src) if Path(src).is_dir() else Path(src).parent
     out = Path(out)
     p = plan(inputs) if figures else Plan()
     names = [f"{FIGURES_DIR}/{f.name}" for f in p.figures]
-    written = write_report(inputs.results, out, nas_rows=inputs.nas, figures=names)
+    written = write_report(inputs.results, out, nas_rows=inputs.nas, figures=names, study=folder_study(src_dir))
     for f in p.figures:
         paths = render(f, out / FIGURES_DIR, formats)
         written += paths
@@ -280,7 +279,8 @@ def publish(run: str | Path, dest: str | Path, *, echo=None) -> tuple[list[Path]
     run, dest = Path(run), Path(dest)
     if not (run / "results.csv").is_file():
         raise GCBenchError(f"no results.csv in {run}")
-    read_inputs(run)  # malformed rows, NAS files or logs are an error before anything is touched
+    read_inputs(run)  # malformed rows, NAS files, logs or study file are an error before anything is touched
+    folder_study(run)
     if dest.exists() and not dest.is_dir():
         raise GCBenchError(f"{dest} is not a folder")
     if dest.exists() and any(dest.iterdir()) and not (dest / "results.csv").is_file():
@@ -295,6 +295,10 @@ def publish(run: str | Path, dest: str | Path, *, echo=None) -> tuple[list[Path]
         for p in (dest / sub).glob(pattern):
             p.unlink()
     shutil.copyfile(run / "results.csv", dest / "results.csv")
+    if (run / STUDY_FILE).is_file():
+        shutil.copyfile(run / STUDY_FILE, dest / STUDY_FILE)
+    elif (dest / STUDY_FILE).is_file():
+        (dest / STUDY_FILE).unlink()
     for sub in ROW_DIRS:
         for p in sorted((run / sub).glob("*.csv")):
             (dest / sub).mkdir(parents=True, exist_ok=True)
@@ -350,7 +354,7 @@ def check_folder(folder: str | Path, *, against: str | Path | None = None, tol: 
     problems += _failed_lines(inputs.results, str(folder / "results.csv"))
     p = plan(inputs)
     figure_names = [f"{FIGURES_DIR}/{f.name}" for f in p.figures]
-    expected = report_files(inputs.results, inputs.nas, figure_names)
+    expected = report_files(inputs.results, inputs.nas, figure_names, folder_study(folder))
     for name, text in expected.items():
         path = folder / name
         if not path.is_file():
@@ -369,7 +373,7 @@ def check_folder(folder: str | Path, *, against: str | Path | None = None, tol: 
                 (svg,) = render(f, Path(tmp), ("svg",))
                 if svg.read_bytes() != (folder / FIGURES_DIR / svg.name).read_bytes():
                     problems.append(f"{folder / FIGURES_DIR / svg.name}: differs from the regenerated figure")
-    allowed = set(expected) | {"results.csv"}
+    allowed = set(expected) | {"results.csv", STUDY_FILE}
     for q in sorted(folder.rglob("*")):
         rel = q.relative_to(folder)
         if not q.is_file() or any(part.startswith(".") for part in rel.parts):

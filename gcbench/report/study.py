@@ -1,30 +1,37 @@
-"""The SR-GM study report: does SR-GM beat GCond, and does each of its parts help?
+"""Study reports: paired comparisons of method variants, read from a study file (``study.md``).
 
-:func:`report` reads the rows of a results folder (a run of ``leaderboards/suites/srgm-study*.yaml``) and
-writes Markdown with
+A *study* is data (:class:`Study`): a title, a README paragraph, named groups of variants and questions
+``a beats b``. The SR-GM study (``gcbench/report/srgm_study.yaml``) is the default; a suite names its own
+with a ``study:`` section (a file relative to the suite, or the mapping itself), which ``gcbench run
+--suite`` writes next to the rows as ``study.yaml`` and :func:`~gcbench.report.folder.publish` carries into
+the leaderboard folder, so a folder's report is a function of its files alone.
 
-* per evaluation architecture, every method's test score per dataset and ratio as mean ± 95 % CI (n seeds);
+:func:`report` reads the rows of a results folder and writes Markdown with
+
+* per evaluation architecture, every variant's test score per dataset and ratio as mean ± 95 % CI (n seeds);
 * the mean edge count of each method's condensed graphs (an empty or complete graph is a finding);
-* the questions below, each answered per dataset, ratio and architecture by the seed-paired difference
+* the study's questions, each answered per dataset, ratio and architecture by the seed-paired difference
   ``a - b`` with its 95 % CI and a verdict (``better`` / ``worse`` when the interval excludes 0, ``no
   difference shown`` otherwise; :mod:`gcbench.stats`), a one-line count per question and the same counts
   per dataset (:func:`by_dataset`: which conflict levels a part helps at).
 
 Questions compare *variants*: a row's method label with its budget options (:data:`BUDGET_OPTIONS`, e.g.
 ``epochs=100``) removed, so a reduced-epoch study answers the same questions. Two labels of one variant at
-different budgets in the same rows are ambiguous and raise :class:`GCBenchError`.
-
-``srgm:lambda=0`` is the faithful method without damping; with its default ``decouple_target: damping`` the
-decoupling only acts inside the damping term, so it is also "without decoupling": the GCond-style matching
-SR-GM builds on (GCN matching model, SR-GM's learning rates). ``gcond`` is GCond at its own defaults.
+different budgets in the same rows are ambiguous and raise :class:`GCBenchError`. A side of a question may
+name a group (``best coreset``): per cell, the member with the best mean.
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import yaml
 
 from gcbench.errors import GCBenchError
 from gcbench.report.render import frame_markdown
@@ -34,36 +41,111 @@ from gcbench.stats import mean_ci, paired_diff_ci, verdict
 
 #: options that set a method's budget, not what it does: dropped when rows are matched to questions
 BUDGET_OPTIONS = ("epochs", "val_every", "iterations", "select_every")
+#: the study a folder without its own ``study.yaml`` reports
+DEFAULT_STUDY_FILE = Path(__file__).with_name("srgm_study.yaml")
+#: the name of a results or leaderboard folder's study file
+STUDY_FILE = "study.yaml"
+STUDY_KEYS = ("title", "description", "groups", "order", "questions")
 
 
 @dataclass(frozen=True)
 class Question:
     text: str
-    a: str  # variant (label without budget options)
+    a: str  # variant (label without budget options) or group name
     b: str
 
 
-QUESTIONS = (
-    Question("SR-GM beats GCond", "srgm", "gcond"),
-    Question("SR-GM beats DosCond", "srgm", "doscond"),
-    Question("SR-GM beats SFGC", "srgm", "sfgc"),
-    # SR-GM without damping (and so without decoupling, see above) is GCond-style matching at SR-GM's settings:
-    # this separates what SR-GM's setup gives over GCond from what its two parts give
-    Question("SR-GM's base (lambda=0, no parts) beats GCond", "srgm:lambda=0", "gcond"),
-    Question("damping (with its decoupling) helps SR-GM", "srgm", "srgm:lambda=0"),
-    Question("decoupling helps SR-GM's damping", "srgm", "srgm:decouple=false"),
-    Question("srgm-plus beats SR-GM", "srgm-plus", "srgm"),
-    Question("srgm-plus beats GCond", "srgm-plus", "gcond"),
-    Question("srgm-plus: its damping helps", "srgm-plus", "srgm-plus:lambda=0"),
-    Question("srgm-plus: decoupling the update (not only the damping field) helps", "srgm-plus",
-             "srgm-plus:decouple_target=damping"),
-    Question("srgm-plus: the differentiable damping gradient helps", "srgm-plus",
-             "srgm-plus:damping_grad=constant"),
-    Question("srgm-plus: the normalised damping helps", "srgm-plus", "srgm-plus:damping_norm=none"),
-    Question("srgm-plus: per-modality scaling helps", "srgm-plus", "srgm-plus:modality_scale=false"),
-    Question("SR-GM beats the best coreset", "srgm", "best coreset"),
-)
-CORESETS = ("random", "herding", "kcenter")
+@dataclass(frozen=True)
+class Study:
+    """The questions of a study and how its report reads (see the module docstring)."""
+
+    title: str
+    description: str
+    questions: tuple[Question, ...]
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
+
+    def variants(self) -> set[str]:
+        """Every variant a question reads, group members included."""
+        out: set[str] = set()
+        for q in self.questions:
+            for side in (q.a, q.b):
+                out |= set(self.groups.get(side, (side,)))
+        return out
+
+
+def parse_study(data: Any, where: str = "study") -> Study:
+    """A :class:`Study` from its parsed YAML mapping; a malformed one raises :class:`GCBenchError` (one line)."""
+    def fail(msg: str) -> GCBenchError:
+        return GCBenchError(f"{where}: {msg}")
+
+    if not isinstance(data, dict):
+        raise fail("expected a mapping with title, description, groups, order and questions")
+    unknown = sorted(set(map(str, data)) - set(STUDY_KEYS))
+    if unknown:
+        raise fail(f"unknown key(s) {', '.join(map(repr, unknown))}; known: {', '.join(STUDY_KEYS)}")
+    groups_data = data.get("groups") or {}
+    if not isinstance(groups_data, dict):
+        raise fail("'groups' must map a group name to a list of variants")
+    groups: dict[str, tuple[str, ...]] = {}
+    for name, members in groups_data.items():
+        if not isinstance(members, list) or not members:
+            raise fail(f"group {name!r} must be a non-empty list of variants")
+        groups[str(name)] = tuple(_variant_of(m, where) for m in members)
+    order = data.get("order") or []
+    if not isinstance(order, list):
+        raise fail("'order' must be a list of variants")
+    entries = data.get("questions")
+    if not isinstance(entries, list) or not entries:
+        raise fail("'questions' must be a non-empty list of [text, a, b] (or {question, a, b})")
+    questions = []
+    for i, e in enumerate(entries):
+        if isinstance(e, dict) and set(map(str, e)) == {"question", "a", "b"}:
+            e = [e["question"], e["a"], e["b"]]
+        if not isinstance(e, list) or len(e) != 3 or not all(isinstance(x, str) and x.strip() for x in e):
+            raise fail(f"questions[{i}] must be [text, a, b] (three non-empty strings), got {e!r}")
+        text, a, b = (x.strip() for x in e)
+        a, b = (side if side in groups else _variant_of(side, where) for side in (a, b))
+        if a == b:
+            raise fail(f"questions[{i}] ({text!r}) compares {a!r} with itself")
+        questions.append(Question(text, a, b))
+    texts = [q.text for q in questions]
+    if len(set(texts)) != len(texts):
+        raise fail(f"two questions read {next(t for t in texts if texts.count(t) > 1)!r}")
+    return Study(title=str(data.get("title") or "Study").strip(), description=str(data.get("description") or
+                 "").strip(), questions=tuple(questions), groups=groups,
+                 order=tuple(_variant_of(v, where) for v in order))
+
+
+def _variant_of(label: Any, where: str) -> str:
+    try:
+        return variant(str(label))
+    except GCBenchError as exc:
+        raise GCBenchError(f"{where}: {exc}") from None
+
+
+def load_study(path: str | os.PathLike) -> Study:
+    """Read and parse a study file (see :func:`parse_study`)."""
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GCBenchError(f"cannot read study file {p}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise GCBenchError(f"study file {p}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    return parse_study(data, f"study file {p}")
+
+
+@functools.lru_cache(maxsize=1)
+def default_study() -> Study:
+    """The SR-GM study (``gcbench/report/srgm_study.yaml``)."""
+    return load_study(DEFAULT_STUDY_FILE)
+
+
+def folder_study(folder: str | os.PathLike) -> Study:
+    """The study of a results or leaderboard folder: its ``study.yaml``, else :func:`default_study`."""
+    p = Path(folder) / STUDY_FILE
+    return load_study(p) if p.is_file() else default_study()
 
 
 def variant(label: str) -> str:
@@ -97,29 +179,30 @@ def _columns(ok: pd.DataFrame) -> list[tuple[str, float]]:
     return sorted({(str(d), float(q)) for d, q in zip(cond["dataset"], cond["ratio"])})
 
 
-def _order(variants: set[str]) -> list[str]:
-    first = [*CORESETS, "gcond", "doscond", "sfgc", "srgm", "srgm-plus"]
+def _order(variants: set[str], first: tuple[str, ...]) -> list[str]:
     return sorted(variants, key=lambda v: (v == "whole", first.index(v) if v in first else len(first), v))
 
 
-def scores(ok: pd.DataFrame, arch: str) -> pd.DataFrame:
+def scores(ok: pd.DataFrame, arch: str, study: Study | None = None) -> pd.DataFrame:
     """Rows = variants, columns = ``dataset @ r``: mean ± 95 % CI (n seeds); ``whole`` in every column."""
+    order = (study or default_study()).order
     sub = ok[ok["arch"] == arch]
     cols = _columns(sub)
     table = {}
-    for v in _order(set(sub["variant"])):
+    for v in _order(set(sub["variant"]), order):
         rows = sub[sub["variant"] == v]
         table[v] = {f"{d} @ r={q:g}": _cell(*mean_ci(rows[(rows["dataset"] == d) & (
             rows["ratio"].isna() if v == "whole" else rows["ratio"] == q)]["score"])) for d, q in cols}
     return pd.DataFrame.from_dict(table, orient="index")
 
 
-def edges(ok: pd.DataFrame) -> pd.DataFrame:
+def edges(ok: pd.DataFrame, study: Study | None = None) -> pd.DataFrame:
     """Mean edge count of the condensed graphs (one per seed: the architectures share it) and nodes."""
+    order = (study or default_study()).order
     sub = ok[ok["ratio"].notna()].drop_duplicates(["variant", "dataset", "ratio", "seed"])
     cols = _columns(sub)
     table = {}
-    for v in _order(set(sub["variant"])):
+    for v in _order(set(sub["variant"]), order):
         rows = sub[sub["variant"] == v]
         out = {}
         for d, q in cols:
@@ -131,11 +214,12 @@ def edges(ok: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(table, orient="index")
 
 
-def _per_seed(ok: pd.DataFrame, v: str, d: str, q: float, arch: str) -> dict[int, float]:
-    if v == "best coreset":  # the coreset with the best mean in this cell, chosen per cell
+def _per_seed(ok: pd.DataFrame, v: str, d: str, q: float, arch: str,
+              groups: dict[str, tuple[str, ...]]) -> dict[int, float]:
+    if v in groups:  # the member with the best mean in this cell, chosen per cell
         best, best_mean = {}, -math.inf
-        for c in CORESETS:
-            s = _per_seed(ok, c, d, q, arch)
+        for c in groups[v]:
+            s = _per_seed(ok, c, d, q, arch, {})
             m = mean_ci(s.values())[0] if s else -math.inf
             if m > best_mean:
                 best, best_mean = s, m
@@ -144,13 +228,16 @@ def _per_seed(ok: pd.DataFrame, v: str, d: str, q: float, arch: str) -> dict[int
     return {int(s): float(x) for s, x in zip(r["seed"], r["score"])}
 
 
-def answers(ok: pd.DataFrame) -> pd.DataFrame:
-    """One row per question, dataset, ratio and architecture where both sides have rows."""
+def answers(ok: pd.DataFrame, study: Study | None = None) -> pd.DataFrame:
+    """One row per question of ``study`` (default: :func:`default_study`), dataset, ratio and architecture
+    where both sides have rows."""
+    study = study or default_study()
     out = []
-    for qn in QUESTIONS:
+    for qn in study.questions:
         for arch in sorted(set(ok["arch"])):
             for d, q in _columns(ok):
-                a, b = _per_seed(ok, qn.a, d, q, arch), _per_seed(ok, qn.b, d, q, arch)
+                a = _per_seed(ok, qn.a, d, q, arch, study.groups)
+                b = _per_seed(ok, qn.b, d, q, arch, study.groups)
                 if not a or not b:
                     continue
                 diff, half, n = paired_diff_ci(a, b)
@@ -198,30 +285,33 @@ def short_names(datasets: list[str]) -> dict[str, str]:
     return names if len(set(names.values())) == len(names) else {d: d for d in datasets}
 
 
-def report(results: pd.DataFrame, title: str = "SR-GM study") -> str:
-    """The whole Markdown report (see the module docstring)."""
-    ok, names, ans = _prepared(results)
-    return _render(ok, names, ans, title)
+def report(results: pd.DataFrame, title: str | None = None, study: Study | None = None) -> str:
+    """The whole Markdown report of ``study`` (default: :func:`default_study`; ``title`` defaults to the
+    study's) on ``results`` (see the module docstring)."""
+    study = study or default_study()
+    ok, names, ans = _prepared(results, study)
+    return _render(ok, names, ans, title or study.title, study)
 
 
-def report_if_answered(results: pd.DataFrame, title: str = "SR-GM study") -> str | None:
+def report_if_answered(results: pd.DataFrame, study: Study | None = None) -> str | None:
     """:func:`report` where the rows answer at least one question, else None (rows without a question's
     two sides, no ok rows, or one variant at several budgets: a leaderboard of such rows has no study)."""
+    study = study or default_study()
     try:
-        ok, names, ans = _prepared(results)
+        ok, names, ans = _prepared(results, study)
     except GCBenchError:
         return None
-    return _render(ok, names, ans, title) if len(ans) else None
+    return _render(ok, names, ans, study.title, study) if len(ans) else None
 
 
-def _prepared(results: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame]:
+def _prepared(results: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame]:
     ok = _ok_rows(results)
     names = short_names(sorted(set(ok["dataset"].astype(str))))
     ok["dataset"] = ok["dataset"].astype(str).map(names)
-    return ok, names, answers(ok)
+    return ok, names, answers(ok, study)
 
 
-def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: str) -> str:
+def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: str, study: Study) -> str:
     legend = [f"* `{short}`: `{full}`" for full, short in sorted(names.items(), key=lambda kv: kv[1]) if short != full]
     parts = [f"# {title}\n",
              "Test scores in %, mean ± 95 % Student-t interval over seeds (n). Differences are paired by seed.\n",
@@ -237,6 +327,6 @@ def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: s
                           for d, h in zip(table["diff"], table["ci"])]
     parts.append(frame_markdown(table[["question", "dataset", "ratio", "arch", "diff ± CI", "n", "verdict"]]))
     for arch in sorted(set(ok["arch"])):
-        parts += [f"\n## Scores, {arch}\n", frame_markdown(scores(ok, arch), "method")]
-    parts += ["\n## Condensed graphs: mean edges / possible edges\n", frame_markdown(edges(ok), "method")]
+        parts += [f"\n## Scores, {arch}\n", frame_markdown(scores(ok, arch, study), "method")]
+    parts += ["\n## Condensed graphs: mean edges / possible edges\n", frame_markdown(edges(ok, study), "method")]
     return "\n".join(parts)
