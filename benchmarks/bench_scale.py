@@ -88,6 +88,7 @@ def matching_case(method, graph, budget, device, args) -> dict:
 
 def sfgc_case(method, graph, budget, device, args) -> dict:
     from gcbench.condensers import sfgc as S
+    from gcbench.condensers import sfgc_experts as E
     from gcbench.evaluate import train_on_full_graph
 
     cfg = method.run_config(budget.ratio)
@@ -96,8 +97,8 @@ def sfgc_case(method, graph, budget, device, args) -> dict:
     # experts: two short trainings; their difference is the cost of the extra steps (the fixed part, the
     # receptive field and the final validation pass, is counted once)
     k1, k2 = 1, 1 + args.expert_steps
-    _, t1 = _timed(lambda: S.train_experts(graph, {**spec, "epochs": [0, k1]}, device), device)
-    _, t2 = _timed(lambda: S.train_experts(graph, {**spec, "epochs": [0, k2]}, device), device)
+    _, t1 = _timed(lambda: E.train_experts(graph, {**spec, "epochs": [0, k1]}, device), device)
+    _, t2 = _timed(lambda: E.train_experts(graph, {**spec, "epochs": [0, k2]}, device), device)
     per_step = max(t2 - t1, 0.0) / (k2 - k1)
     expert_s = t1 + per_step * (last - k1)
     # K-Center's full-graph GCN: 20 then 80 epochs (the memoised full-graph inputs are paid by the first)

@@ -45,7 +45,7 @@ REFERENCE_EXPERTS, REFERENCE_EVERY = 200, 10
 
 
 def run_case(name: str, args: argparse.Namespace) -> dict:
-    from gcbench.condensers import sfgc as S
+    from gcbench.condensers import sfgc_experts as E
     from gcbench.condensers.base import MethodSpec
     from gcbench.data import load_dataset
     from gcbench.graph import Budget
@@ -59,11 +59,11 @@ def run_case(name: str, args: argparse.Namespace) -> dict:
     spec = method.expert_spec(graph)
 
     t0 = time.perf_counter()
-    buf = S.experts_for(graph, spec, device)
+    buf = E.experts_for(graph, spec, device)
     experts_s = time.perf_counter() - t0
     trained = buf.trained
     t1 = time.perf_counter()
-    S.experts_for(graph, spec, device)  # load + checksum
+    E.experts_for(graph, spec, device)  # load + checksum
     reload_s = time.perf_counter() - t1
 
     n_params = buf.params.size(2)

@@ -10,7 +10,8 @@ import scipy.sparse as sp
 import torch
 
 from gcbench.condensers import sfgc as S
-from gcbench.condensers.base import MethodSpec, config_hash, get_condenser, resolve_config
+from gcbench.condensers import sfgc_experts as E
+from gcbench.condensers.base import MethodSpec, config_hash, get_condenser, per_ratio, resolve_config
 from gcbench.condensers.coresets import RandomCoreset
 from gcbench.errors import GCBenchError
 from gcbench.evaluate import evaluate
@@ -34,7 +35,7 @@ def cache(tmp_path, monkeypatch):
 def experts(small_graph, tmp_path_factory):
     """A small expert buffer (trained once for the module, outside any cache)."""
     spec = S.SFGC(**FAST).expert_spec(small_graph)
-    buf, _ = S.train_experts(small_graph, spec, CPU)
+    buf, _ = E.train_experts(small_graph, spec, CPU)
     return buf
 
 
@@ -61,7 +62,7 @@ def test_student_that_does_not_move_has_distance_one(small_graph, experts):
 @pytest.mark.parametrize("layers", [1, 2, 3])
 def test_gram_unroll_equals_functional_unroll(small_graph, layers):
     spec = S.SFGC(**{**FAST, "layers": layers}).expert_spec(small_graph)
-    buf, _ = S.train_experts(small_graph, spec, CPU)
+    buf, _ = E.train_experts(small_graph, spec, CPU)
     model = GNN("gcn", small_graph.num_features, small_graph.num_classes, hidden=32, layers=layers, dropout=0.0)
     y = torch.arange(12) % small_graph.num_classes
     a, b = buf.snapshot(1, 10), buf.snapshot(1, 40)
@@ -102,24 +103,24 @@ def test_student_lr_is_learned_during_condensation(small_graph, cache):
 # -------------------------------------------------------------------------------------------- experts
 def test_batched_experts_equal_the_gnn_and_separate_training(small_graph):
     x, ei, y, train = small_graph.training_view()
-    trainer = S.ExpertTrainer(x, ei, y, train, 32, 2, CPU)
-    ws, bs = S.init_expert_params(x.size(1), 32, small_graph.num_classes, 2, 3, torch.Generator().manual_seed(1))
-    layout = S.param_layout(x.size(1), 32, small_graph.num_classes, 2)
+    trainer = E.ExpertTrainer(x, ei, y, train, 32, 2, CPU)
+    ws, bs = E.init_expert_params(x.size(1), 32, small_graph.num_classes, 2, 3, torch.Generator().manual_seed(1))
+    layout = E.param_layout(x.size(1), 32, small_graph.num_classes, 2)
     model = GNN("gcn", small_graph.num_features, small_graph.num_classes, hidden=32, layers=2, dropout=0.0)
     from gcbench.evaluate import full_graph_features, full_graph_input
 
-    flat = S.flat_params(ws, bs)
+    flat = E.flat_params(ws, bs)
     logits = trainer.logits(ws, bs)
     for m in range(3):
-        ref = torch.func.functional_call(model, S.unflatten(flat[m], layout),
+        ref = torch.func.functional_call(model, E.unflatten(flat[m], layout),
                                          (full_graph_features(small_graph, CPU), full_graph_input(small_graph, CPU)))
         assert torch.allclose(logits[:, m], ref[torch.sort(train).values], atol=1e-5)
     # expert 0 trained with another expert beside it = trained alone
     spec = S.SFGC(**FAST).expert_spec(small_graph)
-    two, _ = S.train_experts(small_graph, spec, CPU)
-    one, _ = S.train_experts(small_graph, {**spec, "n_experts": 1}, CPU)
+    two, _ = E.train_experts(small_graph, spec, CPU)
+    one, _ = E.train_experts(small_graph, {**spec, "n_experts": 1}, CPU)
     assert torch.allclose(two.params[0].float(), one.params[0].float(), atol=2e-3)  # fp16 storage
-    grouped, info = S.train_experts(small_graph, spec, CPU, max_activation_bytes=1)  # one expert at a time
+    grouped, info = E.train_experts(small_graph, spec, CPU, max_activation_bytes=1)  # one expert at a time
     assert info["group"] == 1 and torch.allclose(grouped.params.float(), two.params.float(), atol=2e-3)
     assert two.epochs == [0, 10, 20, 30, 40, 50]  # starts 0..20 step 10, targets + 30
     assert two.params.dtype == torch.float16
@@ -128,15 +129,15 @@ def test_batched_experts_equal_the_gnn_and_separate_training(small_graph):
 def test_cache_is_reused_and_truncated_file_rebuilt(small_graph, cache):
     budget = Budget.from_graph(small_graph, 0.1)
     method = S.SFGC(**FAST)
-    before = S.EXPERT_TRAININGS
+    before = E.EXPERT_TRAININGS
     first = method.condense(small_graph, budget, seed=0, device=CPU)
-    assert first.meta["experts_trained"] and S.EXPERT_TRAININGS == before + 1
-    folder = S.expert_cache_dir(small_graph, method.expert_spec(small_graph))
+    assert first.meta["experts_trained"] and E.EXPERT_TRAININGS == before + 1
+    folder = E.expert_cache_dir(small_graph, method.expert_spec(small_graph))
     assert folder.parent == cache / "experts" and folder.name.startswith(small_graph.sha[:16])
     assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "trajectories.pt"]  # no temp files left
     # second run (another seed): no expert trained, same trajectories
     second = method.condense(small_graph, budget, seed=1, device=CPU)
-    assert not second.meta["experts_trained"] and S.EXPERT_TRAININGS == before + 1
+    assert not second.meta["experts_trained"] and E.EXPERT_TRAININGS == before + 1
     assert second.meta["reused_s"] >= second.meta["expert_train_s"] > 0  # counted in condense_s anyway
     # a truncated data file is detected (length/checksum in the manifest), reported and rebuilt
     data = folder / "trajectories.pt"
@@ -144,17 +145,17 @@ def test_cache_is_reused_and_truncated_file_rebuilt(small_graph, cache):
     data.write_bytes(blob[: len(blob) // 2])
     with pytest.warns(RuntimeWarning, match="unusable"):
         third = method.condense(small_graph, budget, seed=0, device=CPU)
-    assert third.meta["experts_trained"] and S.EXPERT_TRAININGS == before + 2
+    assert third.meta["experts_trained"] and E.EXPERT_TRAININGS == before + 2
     assert torch.equal(third.x, first.x)  # rebuilt identically (expert training does not use the run seed)
     assert data.read_bytes() == blob
     # an interrupted write (temp file left, no manifest) never loads as a cache
     (folder / "manifest.json").unlink()
     (folder / ".trajectories.pt.tmp123").write_bytes(blob[:100])
     with pytest.warns(RuntimeWarning, match="unusable"):
-        assert S.load_experts(folder, method.expert_spec(small_graph)) is None
+        assert E.load_experts(folder, method.expert_spec(small_graph)) is None
     # another expert configuration gets its own folder
     other = S.SFGC(**{**FAST, "expert_lr": 0.002}).expert_spec(small_graph)
-    assert S.expert_cache_dir(small_graph, other) != folder
+    assert E.expert_cache_dir(small_graph, other) != folder
 
 
 def test_storage_is_bounded_on_cora_shapes():
@@ -163,7 +164,7 @@ def test_storage_is_bounded_on_cora_shapes():
     method = S.SFGC(**cfg)
     fake = type("G", (), {"sha": "0" * 64, "setting": "transductive"})()
     spec = method.expert_spec(fake)
-    n_params = sum(math.prod(s) for _, s in S.param_layout(1433, 256, 7, 2))
+    n_params = sum(math.prod(s) for _, s in E.param_layout(1433, 256, 7, 2))
     assert n_params == 368_903
     total = len(spec["epochs"]) * n_params * 2 * spec["n_experts"]
     assert spec["dtype"] == "float16" and total < 100e6  # tens of MB (the reference: ~74 GB)
@@ -292,9 +293,9 @@ def test_yaml_and_per_ratio_options():
     assert cora.config["syn_steps"] == 7 and cora.config["expert_optim"] == "sgd"
     assert config_hash(cora) != config_hash(spec.build("citeseer"))  # mappings hash fine
     assert cora.run_config(0.25)["expert_epochs"] == 1500 and cora.run_config(1.0)["max_start_epoch"] == 300
-    assert S.per_ratio({0.25: 1, 0.5: 2, 1.0: 3}, 0.5) == 2
-    assert S.per_ratio({0.25: 1, 0.5: 2, 1.0: 3}, 0.3) == 1
-    assert S.per_ratio(5, 0.3) == 5
+    assert per_ratio({0.25: 1, 0.5: 2, 1.0: 3}, 0.5) == 2
+    assert per_ratio({0.25: 1, 0.5: 2, 1.0: 3}, 0.3) == 1
+    assert per_ratio(5, 0.3) == 5
     cfg = resolve_config(get_condenser("sfgc"), "cora", {})
     method = S.SFGC(**cfg)
     # one expert cache serves every ratio: the epoch list is the union over the per-ratio settings

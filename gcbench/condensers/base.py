@@ -95,7 +95,7 @@ class Condenser(abc.ABC):
     #: True for reference methods whose output does not depend on the ratio (``whole``)
     ratio_free: ClassVar[bool] = False
     #: options whose value may be a mapping ``{ratio: value}`` (the entry of the nearest ratio is used; see
-    #: :func:`gcbench.condensers.sfgc.per_ratio`); ``None``: not declared, any option may be such a mapping
+    #: :func:`per_ratio`); ``None``: not declared, any option may be such a mapping
     per_ratio_options: ClassVar[tuple[str, ...] | None] = None
     #: options that make the method fast enough for the conformance check on a 200-node graph
     conformance_options: ClassVar[dict[str, Any]] = {}
@@ -165,6 +165,15 @@ def coerce_option(default: Any, value: Any) -> Any:
     elif isinstance(value, type(default)):
         return value
     raise ValueError(f"expected {_type_name(default)}")
+
+
+def per_ratio(value: Any, ratio: float) -> Any:
+    """``value``, or for a mapping ``{ratio: value}`` the entry whose ratio is nearest ``ratio``
+    (ties: the smaller ratio): how a method reads an option given per ratio."""
+    if not isinstance(value, dict):
+        return value
+    keys = sorted(value, key=lambda k: (abs(float(k) - ratio), float(k)))
+    return value[keys[0]]
 
 
 def _ratio_key(r: Any) -> float:

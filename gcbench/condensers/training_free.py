@@ -54,8 +54,7 @@ from torch import Tensor
 from torch_geometric.utils import add_remaining_self_loops
 from torch_geometric.utils import softmax as segment_softmax
 
-from gcbench.condensers.base import Condenser
-from gcbench.condensers.sfgc import per_ratio
+from gcbench.condensers.base import Condenser, per_ratio
 from gcbench.graph import Budget, CondensedGraph, Graph
 
 PROPAGATIONS = ("sgc", "mean")
