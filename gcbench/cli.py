@@ -390,9 +390,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from gcbench.archs import registry
     from gcbench.condensers.base import list_condensers
     from gcbench.data import list_datasets
-    from gcbench.models import ARCHS
 
     if args.config is not None:
         return _list_config(args.config, args.dataset)
@@ -405,7 +405,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     for name in list_datasets():
         print(f"  {name}")
     print("architectures:")
-    print("  " + ", ".join(ARCHS))
+    for name, arch in registry().items():
+        origin = "" if arch.origin == "gcbench" else f" [{arch.origin}]"
+        print(f"  {name:<14} {arch.description}{origin}")
     return 0
 
 

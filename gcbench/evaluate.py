@@ -22,9 +22,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gcbench.archs import BUILTIN, PROTOCOLS, arch_names, get_arch, plugin_archs
 from gcbench.errors import GCBenchError
 from gcbench.graph import CondensedGraph, Graph
-from gcbench.models import ARCHS, PROTOCOLS, AdjInput, build_model, sparse_features
+from gcbench.models import AdjInput, build_model, sparse_features
 
 EVAL_DEFAULTS: dict[str, Any] = {
     "protocol": "reference",
@@ -39,33 +40,11 @@ EVAL_DEFAULTS: dict[str, Any] = {
     "lr_decay": 0.1,
 }
 
-#: per protocol, what each architecture changes in :data:`EVAL_DEFAULTS` (docs/evaluation-protocol.md says
-#: where each value comes from). ``reference``: GCond's evaluation code (``tester_other_arcs.py``, its
-#: ``models/``): the GCN of its main table (``test_with_val``: dropout 0.5), every other architecture as its
-#: cross-architecture tester trains it (dropout 0; GAT 16 heads x 16, attention dropout 0.7, lr 0.001, 3,000
-#: epochs, condensed edges below 0.5 dropped). ``pyg``: PyG's layers with the settings gcbench used before
-#: protocols existed (GAT 8 heads x 8, dropout 0.6, lr 0.005).
+#: per protocol, what each built-in architecture changes in :data:`EVAL_DEFAULTS` (read from the registry,
+#: :data:`gcbench.archs.BUILTIN`, which says where the values come from; docs/evaluation-protocol.md gives the
+#: reference file of each)
 PROTOCOL_ARCH_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
-    "reference": {
-        "mlp": {"dropout": 0.0},
-        "gcn": {},
-        "sgc": {"K": 2, "dropout": 0.0},
-        "sage": {"dropout": 0.0},
-        "gat": {"hidden": 256, "heads": 16, "dropout": 0.0, "att_dropout": 0.7, "lr": 0.001, "epochs": 3000,
-                "eval_every": 10, "adj_threshold": 0.5},  # validation every 10 epochs (the reference: every one)
-        "cheb": {"K": 2, "dropout": 0.0},
-        "appnp": {"K": 2, "alpha": 0.1, "dropout": 0.0},
-    },
-    "pyg": {
-        "mlp": {},
-        "gcn": {},
-        "sgc": {"K": 2, "dropout": 0.0},
-        "sage": {},
-        "gat": {"hidden": 64, "heads": 8, "dropout": 0.6, "lr": 0.005},
-        "cheb": {"K": 2},
-        "appnp": {"K": 10, "alpha": 0.1},
-    },
-}
+    p: {a.name: a.defaults_for(p) for a in BUILTIN} for p in PROTOCOLS}
 #: the options architectures may set besides :data:`EVAL_DEFAULTS` (``att_dropout``: GAT's attention
 #: dropout, default ``dropout``; ``adj_threshold``: condensed edges lighter than this are dropped first)
 ARCH_OPTIONS: dict[str, Any] = {"K": 2, "alpha": 0.1, "heads": 8, "att_dropout": None, "adj_threshold": 0.0}
@@ -79,31 +58,37 @@ class EvaluationError(RuntimeError):
 def eval_config(arch: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Protocol defaults, then the architecture's under the chosen protocol (``protocol`` is itself an
     option), then ``overrides`` (which may be keyed ``arch.key``)."""
-    if arch not in ARCHS:
-        raise GCBenchError(f"unknown architecture {arch!r}; known: {', '.join(ARCHS)}")
+    entry = get_arch(arch)  # an unknown architecture: one error line naming the known ones
+    names = arch_names()
     known = set(EVAL_DEFAULTS) | set(ARCH_OPTIONS)
     typed: dict[str, Any] = {}
     for key, value in (overrides or {}).items():
         scope, _, name = key.rpartition(".")
         if name not in known:
             raise GCBenchError(f"unknown evaluation option {key!r}; known: {', '.join(sorted(known))}")
-        if scope and scope not in ARCHS:
+        if scope and scope not in names:
             raise GCBenchError(f"evaluation option {key!r}: {scope!r} is not an architecture")
         if not scope or scope == arch:
             typed[name] = value
     protocol = typed.get("protocol", EVAL_DEFAULTS["protocol"])
     if protocol not in PROTOCOLS:
         raise GCBenchError(f"unknown evaluation protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
-    return {**EVAL_DEFAULTS, **ARCH_OPTIONS, **PROTOCOL_ARCH_DEFAULTS[protocol][arch], **typed}
+    return {**EVAL_DEFAULTS, **ARCH_OPTIONS, **entry.defaults_for(protocol), **typed}
 
 
 def eval_fingerprint(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything an evaluation's result depends on besides the condensed graph, the architecture and the
     seed: the protocol defaults, every architecture's defaults and the user's overrides (JSON-able; the
-    config hash of a row covers it, so rows evaluated differently never share a hash)."""
-    return {"defaults": {**EVAL_DEFAULTS, **ARCH_OPTIONS},
-            "arch_defaults": {p: {a: dict(d) for a, d in archs.items()} for p, archs in PROTOCOL_ARCH_DEFAULTS.items()},
-            "overrides": dict(overrides or {})}
+    config hash of a row covers it, so rows evaluated differently never share a hash). Installed plugin
+    architectures add their defaults and origin (their code: :func:`gcbench.condensers.base.config_hash`)."""
+    out = {"defaults": {**EVAL_DEFAULTS, **ARCH_OPTIONS},
+           "arch_defaults": {p: {a: dict(d) for a, d in archs.items()} for p, archs in PROTOCOL_ARCH_DEFAULTS.items()},
+           "overrides": dict(overrides or {})}
+    plugins = plugin_archs()
+    if plugins:
+        out["plugin_archs"] = {n: {"defaults": {p: dict(d) for p, d in a.defaults.items()}, "build": a.build,
+                                   "origin": a.origin} for n, a in sorted(plugins.items())}
+    return out
 
 
 def full_graph_input(graph: Graph, device: torch.device) -> AdjInput:

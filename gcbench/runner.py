@@ -42,12 +42,12 @@ from typing import Any
 
 import torch
 
+from gcbench.archs import get_arch
 from gcbench.condensers.base import Condenser, MethodSpec, condensed_key, config_hash
 from gcbench.data import check_dataset_spec, load_dataset
 from gcbench.errors import GCBenchError
 from gcbench.evaluate import eval_config, evaluate
 from gcbench.graph import Budget, CondensedGraph, Graph
-from gcbench.models import ARCHS
 from gcbench.results import ResultsStore, row_key
 from gcbench.util import atomic_write, slug
 from gcbench.version import __version__
@@ -71,8 +71,7 @@ class Grid:
         for d in self.datasets:
             check_dataset_spec(d)
         for a in self.archs:
-            if a not in ARCHS:
-                raise GCBenchError(f"unknown architecture {a!r}; known: {', '.join(ARCHS)}")
+            get_arch(a)  # an unknown architecture: one error line naming the known ones
             eval_config(a, self.eval_overrides)
         for r in self.ratios:
             _check_ratio(r)

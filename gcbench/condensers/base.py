@@ -510,12 +510,19 @@ def condensed_key(method: Condenser) -> str:
 
 def config_hash(method: Condenser, eval_overrides: dict[str, Any] | None = None) -> str:
     """Short hash of everything that determines a row besides dataset, ratio, arch and seed: the
-    condensation (:func:`condensed_key`) and the evaluation (its settings and its code)."""
+    condensation (:func:`condensed_key`) and the evaluation (its settings and its code, installed plugin
+    architectures' code included)."""
+    from gcbench.archs import plugin_archs
     from gcbench.evaluate import eval_fingerprint
 
-    return _digest({
+    parts = {
         "condensed": condensed_key(method),
         "eval": eval_fingerprint(eval_overrides),
         "eval_code": _digest(module_closure("gcbench.evaluate")),
-    })[:12]
+    }
+    plugins = plugin_archs()
+    if plugins:
+        parts["arch_code"] = {n: _digest(module_closure(str(a.build).partition(":")[0]))
+                              for n, a in sorted(plugins.items())}
+    return _digest(parts)[:12]
 

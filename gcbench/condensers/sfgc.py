@@ -116,13 +116,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gcbench.archs import arch_names
 from gcbench.condensers.base import Condenser, per_ratio
 from gcbench.condensers.coresets import kcenter_order
 from gcbench.condensers.sfgc_experts import EXPERT_DTYPES, FORMAT_VERSION, experts_for, split_layers, unflatten
 from gcbench.errors import GCBenchError
 from gcbench.evaluate import evaluate, full_graph_features, full_graph_input, train_on_full_graph
 from gcbench.graph import Budget, CondensedGraph, Graph
-from gcbench.models import ARCHS, GNN, AdjInput
+from gcbench.models import GNN, AdjInput
 
 SELECT_MODES = ("gntk", "val_acc", "last")
 UNROLLS = ("gram", "func")
@@ -399,8 +400,8 @@ class SFGC(Condenser):
         for key in ("learn_lr", "gntk_fix_diag"):
             if not isinstance(cfg[key], bool):
                 fail(f"{key} must be true or false, got {cfg[key]!r}")
-        if cfg["select_arch"] not in ARCHS:
-            fail(f"select_arch must be one of {', '.join(ARCHS)}, got {cfg['select_arch']!r}")
+        if cfg["select_arch"] not in arch_names():
+            fail(f"select_arch must be one of {', '.join(arch_names())}, got {cfg['select_arch']!r}")
 
     def run_config(self, ratio: float) -> dict[str, Any]:
         """The configuration with per-ratio options resolved for ``ratio``."""

@@ -52,11 +52,13 @@ from torch_geometric.nn import GATConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import scatter, softmax
 
+from gcbench.archs import BUILTIN_NAMES, PROTOCOLS, get_arch
+
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
 warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
 
-ARCHS = ("mlp", "gcn", "sgc", "sage", "gat", "cheb", "appnp")
-PROTOCOLS = ("reference", "pyg")
+#: the architectures :class:`GNN` implements (the registry, :mod:`gcbench.archs`, may hold plugins besides)
+ARCHS = BUILTIN_NAMES
 
 
 @dataclass
@@ -410,7 +412,13 @@ class GNN(nn.Module):
         return h
 
 
-def build_model(arch: str, in_dim: int, out_dim: int, **cfg: Any) -> GNN:
-    """``GNN(arch, in_dim, out_dim, **cfg)`` keeping only the keys the model knows."""
+def build_gnn(arch: str, in_dim: int, out_dim: int, **cfg: Any) -> GNN:
+    """``GNN(arch, in_dim, out_dim, **cfg)`` keeping only the keys the model knows (the built-ins' builder)."""
     known = {"hidden", "layers", "dropout", "heads", "K", "alpha", "protocol", "att_dropout"}
     return GNN(arch, in_dim, out_dim, **{k: v for k, v in cfg.items() if k in known})
+
+
+def build_model(arch: str, in_dim: int, out_dim: int, **cfg: Any) -> nn.Module:
+    """The model of the registered architecture ``arch`` (:mod:`gcbench.archs`): a built-in's
+    :func:`build_gnn`, a plugin's own builder."""
+    return get_arch(arch).builder()(arch, in_dim, out_dim, **cfg)

@@ -22,12 +22,13 @@ from typing import Any
 
 import pandas as pd
 
+from gcbench.archs import BUILTIN_NAMES
 from gcbench.errors import GCBenchError
 from gcbench.spec import canonical, parse_spec
 from gcbench.util import natural_key
 
 REFERENCE_METHOD = "whole"
-ARCH_ORDER = ("mlp", "gcn", "sgc", "sage", "gat", "cheb", "appnp")
+ARCH_ORDER = BUILTIN_NAMES  # the registry's built-ins in table order; other architectures follow, sorted
 
 #: Columns a results table must have; the other ``results.csv`` columns are optional here.
 REQUIRED_COLUMNS = (
