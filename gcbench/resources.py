@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -32,6 +33,17 @@ def shipped_dir(kind: str) -> Path:
         if cand.is_dir():
             return cand
     raise GCBenchError(f"cannot find the {kind}/ folder (looked in {_PKG / '_resources'} and {_PKG.parent})")
+
+
+def load_yaml(path: Path, what: str) -> Any:
+    """The parsed YAML of ``path`` (any type: the caller checks the structure); an unreadable file or invalid
+    YAML is one :class:`GCBenchError` line naming ``what`` (``suite``, ``study file``) and the path."""
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GCBenchError(f"cannot read {what} {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise GCBenchError(f"{what} {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
 
 
 def read_yaml(path: Path) -> dict:

@@ -53,6 +53,7 @@ import yaml
 
 from gcbench.errors import GCBenchError
 from gcbench.report.study import STUDY_FILE, Study, load_study, parse_study
+from gcbench.resources import load_yaml
 from gcbench.spec import canonical, format_value, parse_seeds, parse_spec, split_list
 
 TOP_KEYS = ("name", "description", "methods", "datasets", "ratios", "archs", "seeds", "eval", "data_root",
@@ -355,13 +356,7 @@ def find_suite(ref: str | os.PathLike) -> Path:
 def load_suite(ref: str | os.PathLike, validate: bool = True) -> Suite:
     """Read, parse and (by default) validate a suite file (see the module docstring)."""
     path = find_suite(ref)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GCBenchError(f"cannot read suite {path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise GCBenchError(f"suite {path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    suite = parse_suite(data, path.stem, path)
+    suite = parse_suite(load_yaml(path, "suite"), path.stem, path)
     if validate:
         suite.validate()
     return suite

@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from gcbench.errors import GCBenchError
 from gcbench.report.render import frame_markdown
 from gcbench.report.rows import conflict_levels, ok_rows
+from gcbench.resources import load_yaml
 from gcbench.spec import canonical, parse_spec
 from gcbench.stats import mean_ci, paired_diff_ci, verdict
 
@@ -126,14 +126,7 @@ def _variant_of(label: Any, where: str) -> str:
 
 def load_study(path: str | os.PathLike) -> Study:
     """Read and parse a study file (see :func:`parse_study`)."""
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GCBenchError(f"cannot read study file {p}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise GCBenchError(f"study file {p}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    return parse_study(data, f"study file {p}")
+    return parse_study(load_yaml(Path(path), "study file"), f"study file {path}")
 
 
 @functools.lru_cache(maxsize=1)
