@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -26,10 +27,10 @@ REPO = Path(__file__).resolve().parents[1]
 SYN = "synthetic-ecommerce:image_dim=128:n_nodes=1000"
 
 
-def row(method, seed, score, *, ratio=0.5, arch="gcn", dataset=SYN, edges=10, status="ok"):
+def row(method, seed, score, *, ratio=0.5, arch="gcn", dataset=SYN, edges=10, status="ok", val=0.5):
     return {"method": method, "dataset": dataset, "ratio": "" if method == "whole" else ratio,
             "n_syn_nodes": 50, "n_syn_edges": edges, "n_nodes": 1000, "arch": arch, "seed": seed,
-            "val_score": 0.5, "test_score": score if status == "ok" else "", "metric": "accuracy",
+            "val_score": val, "test_score": score if status == "ok" else "", "metric": "accuracy",
             "condense_s": 1.0, "eval_s": 1.0, "peak_mem_mb": 1.0, "config_hash": "h", "dataset_sha": "s",
             "device": "cpu", "versions": "v", "status": status, "error": "", "timestamp": "t"}
 
@@ -53,14 +54,14 @@ def test_paired_verdicts_and_counts():
         rows += [row("srgm:epochs=100", s, (70 + e + 2) / 100, edges=300),
                  row("gcond:epochs=100", s, (70 + e) / 100, edges=100),
                  row("srgm:epochs=100:lambda=0", s, (70 + e + 2 + (1 if s % 2 else -1)) / 100),
-                 row("random", s, 0.5), row("herding", s, 0.6), row("whole", s, 0.8)]
+                 row("random", s, 0.5, val=0.5), row("herding", s, 0.6, val=0.6), row("whole", s, 0.8)]
     rows.append(row("srgm:epochs=100", 9, 0.1, status="failed"))  # failed rows are left out
     ans = answers(_ok_rows(frame(rows)))
     got = {r.question: r for r in ans.itertuples()}
     beat = got["SR-GM beats GCond"]
     assert beat.diff == pytest.approx(2.0) and beat.n == 5 and beat.verdict == "better"
     assert got["damping (with its decoupling) helps SR-GM"].verdict == "no difference shown"
-    coreset = got["SR-GM beats the best coreset"]  # herding (60) is the best coreset here
+    coreset = got["SR-GM beats the best coreset"]  # herding is the best coreset on validation here
     assert coreset.diff == pytest.approx(72 - 60, abs=1e-6) and coreset.verdict == "better"
     assert "SR-GM beats SFGC" not in got  # no sfgc rows: no answer, not a made-up one
     summ = summary(ans).set_index("question")
@@ -166,18 +167,36 @@ def test_leaderboard_holds_the_study_only_where_the_rows_answer(tmp_path):
         assert "study.md" not in files and "study.md" not in files["README.md"]
 
 
-def test_groups_pick_the_best_member_per_cell():
-    # kmeans-agg is the best training-free baseline under GCN, cgc under MLP: each cell compares with its best
+def test_groups_pick_the_best_member_on_validation_per_cell():
+    # under GCN kmeans-agg has the better validation score (and test score); under MLP cgc has the better
+    # validation score but the *worse* test score: the group reads cgc there, never the test-best member
     rows = []
     for s in range(3):
-        for arch, km, cgc in (("gcn", 0.80, 0.70), ("mlp", 0.60, 0.65)):
-            rows += [row("srgm", s, 0.75 + 0.01 * s, arch=arch), row("kmeans-agg", s, km, arch=arch),
-                     row("cgc", s, cgc, arch=arch)]
+        for arch, (km, km_val), (cgc, cgc_val) in (("gcn", (0.80, 0.8), (0.70, 0.7)),
+                                                   ("mlp", (0.65, 0.6), (0.60, 0.7))):
+            rows += [row("srgm", s, 0.75 + 0.01 * s, arch=arch), row("kmeans-agg", s, km, arch=arch, val=km_val),
+                     row("cgc", s, cgc, arch=arch, val=cgc_val)]
     ans = answers(_ok_rows(frame(rows)))
-    got = {(r.question, r.arch): r.diff for r in ans.itertuples()}
-    assert got[("SR-GM beats the best training-free baseline", "gcn")] == pytest.approx(76 - 80, abs=1e-6)
-    assert got[("SR-GM beats the best training-free baseline", "mlp")] == pytest.approx(76 - 65, abs=1e-6)
+    got = {(r.question, r.arch): r for r in ans.itertuples()}
+    gcn, mlp = (got[("SR-GM beats the best training-free baseline", a)] for a in ("gcn", "mlp"))
+    assert gcn.diff == pytest.approx(76 - 80, abs=1e-6) and gcn.picked == "kmeans-agg"
+    assert mlp.diff == pytest.approx(76 - 60, abs=1e-6) and mlp.picked == "cgc"
     assert not any(q == "SR-GM beats the best coreset" for q, _ in got)  # no coreset rows
+    text = report(frame(rows))
+    assert "| picked |" in text and "| cgc |" in text
+
+
+def test_holm_adjustment():
+    from gcbench.stats import holm, paired_p
+
+    assert holm([0.01, 0.04, 0.03, float("nan")])[:3] == pytest.approx([0.03, 0.06, 0.06])
+    assert math.isnan(holm([float("nan")])[0]) and holm([]) == []
+    # a paired t-test: differences 1, 2, 3 -> t = 2 / (1 / sqrt 3), 2 degrees of freedom
+    from scipy.stats import ttest_rel
+    a, b = {0: 3.0, 1: 5.0, 2: 7.0}, {0: 2.0, 1: 3.0, 2: 4.0}
+    assert paired_p(a, b) == pytest.approx(ttest_rel([3, 5, 7], [2, 3, 4]).pvalue)
+    assert paired_p({0: 1.0}, {0: 0.0}) != paired_p({0: 1.0}, {0: 0.0})  # NaN below 2 seeds
+    assert paired_p({0: 2.0, 1: 3.0}, {0: 1.0, 1: 2.0}) == 0.0  # the same non-zero difference at every seed
 
 
 def test_a_study_is_data():

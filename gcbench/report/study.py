@@ -18,7 +18,8 @@ the leaderboard folder, so a folder's report is a function of its files alone.
 Questions compare *variants*: a row's method label with its budget options (:data:`BUDGET_OPTIONS`, e.g.
 ``epochs=100``) removed, so a reduced-epoch study answers the same questions. Two labels of one variant at
 different budgets in the same rows are ambiguous and raise :class:`GCBenchError`. A side of a question may
-name a group (``best coreset``): per cell, the member with the best mean.
+name a group (``best coreset``): per cell, the member with the best mean validation score. Every cell also
+gets the paired t-test's p-value, adjusted by Holm's method over all cells of the report (``verdict_holm``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from gcbench.report.render import frame_markdown
 from gcbench.report.rows import conflict_levels, ok_rows
 from gcbench.resources import load_yaml
 from gcbench.spec import canonical, parse_spec
-from gcbench.stats import mean_ci, paired_diff_ci, verdict
+from gcbench.stats import holm, mean_ci, paired_diff_ci, paired_p, verdict
 
 #: options that set a method's budget, not what it does: dropped when rows are matched to questions
 BUDGET_OPTIONS = ("epochs", "val_every", "iterations", "select_every")
@@ -208,36 +209,56 @@ def edges(ok: pd.DataFrame, study: Study | None = None) -> pd.DataFrame:
 
 
 def _per_seed(ok: pd.DataFrame, v: str, d: str, q: float, arch: str,
-              groups: dict[str, tuple[str, ...]]) -> dict[int, float]:
-    if v in groups:  # the member with the best mean in this cell, chosen per cell
-        best, best_mean = {}, -math.inf
+              groups: dict[str, tuple[str, ...]]) -> tuple[dict[int, float], str]:
+    """Test scores by seed of variant ``v`` in one cell, and the variant read. A group reads the member with
+    the best mean *validation* score in this cell (ties: the first listed), never the best test score."""
+    if v in groups:
+        best: tuple[dict[int, float], str] = ({}, "")
+        best_val = -math.inf
         for c in groups[v]:
-            s = _per_seed(ok, c, d, q, arch, {})
-            m = mean_ci(s.values())[0] if s else -math.inf
-            if m > best_mean:
-                best, best_mean = s, m
+            r = _cell_rows(ok, c, d, q, arch)
+            val = float(pd.to_numeric(r["val_score"], errors="coerce").mean()) if len(r) else math.nan
+            if not math.isnan(val) and val > best_val:
+                best, best_val = _per_seed(ok, c, d, q, arch, {}), val
         return best
-    r = ok[(ok["variant"] == v) & (ok["dataset"] == d) & (ok["ratio"] == q) & (ok["arch"] == arch)]
-    return {int(s): float(x) for s, x in zip(r["seed"], r["score"])}
+    r = _cell_rows(ok, v, d, q, arch)
+    return {int(s): float(x) for s, x in zip(r["seed"], r["score"])}, v
+
+
+def _cell_rows(ok: pd.DataFrame, v: str, d: str, q: float, arch: str) -> pd.DataFrame:
+    return ok[(ok["variant"] == v) & (ok["dataset"] == d) & (ok["ratio"] == q) & (ok["arch"] == arch)]
+
+
+ANSWER_COLUMNS = ["question", "a", "b", "dataset", "ratio", "arch", "diff", "ci", "n", "verdict", "picked",
+                  "p", "p_holm", "verdict_holm"]
 
 
 def answers(ok: pd.DataFrame, study: Study | None = None) -> pd.DataFrame:
     """One row per question of ``study`` (default: :func:`default_study`), dataset, ratio and architecture
-    where both sides have rows."""
+    where both sides have rows: the paired difference, its 95 % interval and verdict, the group member read
+    (``picked``, chosen on validation), the paired t-test's p and its Holm adjustment over every cell of the
+    report (``p_holm``, ``verdict_holm``: the family-wise 5 % verdict)."""
     study = study or default_study()
     out = []
     for qn in study.questions:
         for arch in sorted(set(ok["arch"])):
             for d, q in _columns(ok):
-                a = _per_seed(ok, qn.a, d, q, arch, study.groups)
-                b = _per_seed(ok, qn.b, d, q, arch, study.groups)
+                a, pa = _per_seed(ok, qn.a, d, q, arch, study.groups)
+                b, pb = _per_seed(ok, qn.b, d, q, arch, study.groups)
                 if not a or not b:
                     continue
                 diff, half, n = paired_diff_ci(a, b)
+                picked = ", ".join(p for side, p in ((qn.a, pa), (qn.b, pb)) if side in study.groups)
                 out.append({"question": qn.text, "a": qn.a, "b": qn.b, "dataset": d, "ratio": q, "arch": arch,
-                            "diff": diff, "ci": half, "n": n, "verdict": verdict(diff, half)})
-    return pd.DataFrame(out, columns=["question", "a", "b", "dataset", "ratio", "arch", "diff", "ci", "n",
-                                      "verdict"])
+                            "diff": diff, "ci": half, "n": n, "verdict": verdict(diff, half), "picked": picked,
+                            "p": paired_p(a, b)})
+    ans = pd.DataFrame(out, columns=ANSWER_COLUMNS[:-2])
+    ans["p_holm"] = holm(ans["p"].astype(float)) if len(ans) else []
+    ans["verdict_holm"] = [
+        "too few seeds" if math.isnan(p) else ("no difference shown" if p >= 0.05 else
+                                               "better" if dlt > 0 else "worse")
+        for p, dlt in zip(ans["p_holm"], ans["diff"])]
+    return ans[ANSWER_COLUMNS]
 
 
 def _tally(cells: pd.DataFrame) -> tuple[float, int, int, int]:
@@ -248,14 +269,17 @@ def _tally(cells: pd.DataFrame) -> tuple[float, int, int, int]:
 
 
 def summary(ans: pd.DataFrame) -> pd.DataFrame:
-    """Per question: how many (dataset, ratio, arch) cells say better / worse / no difference."""
+    """Per question: how many (dataset, ratio, arch) cells say better / worse / no difference, per cell
+    (95 % intervals) and after Holm's correction over every cell of the report."""
     rows = []
     for text, g in ans.groupby("question", sort=False):
         diff, better, worse, same = _tally(g)
+        holm_counts = g["verdict_holm"].value_counts()
         rows.append({"question": text, "cells": len(g), "better": better, "worse": worse,
-                     "no difference shown": same, "mean diff (points)": f"{diff:+.1f}"})
+                     "no difference shown": same, "mean diff (points)": f"{diff:+.1f}",
+                     "better / worse (Holm)": f"{holm_counts.get('better', 0)} / {holm_counts.get('worse', 0)}"})
     return pd.DataFrame(rows, columns=["question", "cells", "better", "worse", "no difference shown",
-                                       "mean diff (points)"])
+                                       "mean diff (points)", "better / worse (Holm)"])
 
 
 def by_dataset(ans: pd.DataFrame) -> pd.DataFrame:
@@ -307,7 +331,12 @@ def _prepared(results: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, dict[s
 def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: str, study: Study) -> str:
     legend = [f"* `{short}`: `{full}`" for full, short in sorted(names.items(), key=lambda kv: kv[1]) if short != full]
     parts = [f"# {title}\n",
-             "Test scores in %, mean ± 95 % Student-t interval over seeds (n). Differences are paired by seed.\n",
+             "Test scores in %, mean ± 95 % Student-t interval over seeds (n). Differences are paired by seed;"
+             " a verdict is `better` / `worse` where the 95 % interval excludes 0. With this many intervals some"
+             " exclude 0 by chance: `(Holm)` counts and `p (Holm)` are the paired t-tests adjusted by Holm's"
+             " method over every cell of this report (family-wise error 5 %). A group side (`best coreset`,"
+             " `best training-free`) reads, per cell, the member with the best mean *validation* score"
+             " (`picked`).\n",
              *(["Datasets:\n", "\n".join(legend) + "\n"] if legend else []),
              "## Verdicts\n", frame_markdown(summary(ans)),
              "\n## Verdicts per dataset\n",
@@ -318,7 +347,11 @@ def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: s
     table["ratio"] = table["ratio"].map(lambda q: f"{q:g}")
     table["diff ± CI"] = [f"{d:+.1f} ± {h:.1f}" if not math.isnan(h) else f"{d:+.1f}"
                           for d, h in zip(table["diff"], table["ci"])]
-    parts.append(frame_markdown(table[["question", "dataset", "ratio", "arch", "diff ± CI", "n", "verdict"]]))
+    table["p (Holm)"] = [f"{p:.3f}" if not math.isnan(p) else "" for p in table["p_holm"]]
+    cols = ["question", "dataset", "ratio", "arch", "diff ± CI", "n", "verdict", "p (Holm)", "verdict_holm"]
+    if table["picked"].astype(bool).any():
+        cols.insert(4, "picked")
+    parts.append(frame_markdown(table[cols].rename(columns={"verdict_holm": "verdict (Holm)"})))
     for arch in sorted(set(ok["arch"])):
         parts += [f"\n## Scores, {arch}\n", frame_markdown(scores(ok, arch, study), "method")]
     parts += ["\n## Condensed graphs: mean edges / possible edges\n", frame_markdown(edges(ok, study), "method")]
