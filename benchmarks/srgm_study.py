@@ -21,8 +21,8 @@ from pathlib import Path
 
 from gcbench import cli
 from gcbench.errors import GCBenchError
-from gcbench.report.study import report
-from gcbench.results import read_results
+from gcbench.report.rows import read_inputs
+from gcbench.report.study import folder_study, report
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SUITE = REPO / "leaderboards" / "suites" / "srgm-study-small.yaml"
@@ -46,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         if rc != 0:
             return rc
     try:
-        text = report(read_results(out / "results.csv"), title=args.title or f"SR-GM study: {out.name}")
+        inputs = read_inputs(out)
+        if inputs.results is None:
+            raise GCBenchError(f"no results.csv in {out}")
+        text = report(inputs.results, title=args.title or f"SR-GM study: {out.name}", study=folder_study(out),
+                      logs=inputs.logs)
     except GCBenchError as exc:
         print(f"srgm_study: {exc}", file=sys.stderr)
         return 2

@@ -98,9 +98,9 @@ def test_every_kind_when_the_data_allows_it(tmp_path):
     svg = (d / "figures" / "cross_arch__cora__r0.5.svg").read_text()
     assert "<dc:date>" not in svg and "Matplotlib" in svg
     # the convergence log's file name maps back to the method label of the rows
-    from gcbench.report.figures import _parse_logs
+    from gcbench.report.rows import log_frame
 
-    parsed = _parse_logs(sorted(logs.items()), ["gcond:epochs=60", "random"], ["cora"])
+    parsed = log_frame(sorted(logs.items()), ["gcond:epochs=60", "random"], ["cora"])
     assert set(parsed["method"]) == {"gcond:epochs=60"} and sorted(set(parsed["ratio"])) == [0.25, 0.5]
 
 

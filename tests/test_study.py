@@ -256,3 +256,25 @@ def test_a_suite_names_its_study_and_the_folder_answers_it(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(suite.read_text().replace("q.yaml", "missing.yaml"))
     assert cli.main(["run", "--suite", str(bad), "--out", str(tmp_path / "r2"), "--quiet"]) == 2
+
+
+def test_convergence_from_the_logs():
+    from gcbench.report.study import convergence
+    from gcbench.util import slug
+
+    rows = [row(m, s, 0.7) for s in range(2) for m in ("srgm:epochs=100", "gcond:epochs=100")]
+    logs = []
+    for s in range(2):
+        # srgm reaches 95 % of its best validation score (0.80) at epoch 20, gcond (best 0.60) at epoch 40
+        for m, vals in (("srgm:epochs=100", [0.5, 0.78, 0.79, 0.80]), ("gcond:epochs=100", [0.3, 0.4, 0.6, 0.6])):
+            epochs = [10, 20, 30, 40] if m.startswith("srgm") else [10, 20, 40, 50]
+            df = pd.DataFrame({"epoch": epochs, "loss": [1.0] * 4, "elapsed_s": [e * 2.0 for e in epochs],
+                               "val_score": vals})
+            logs.append((f"{slug(m)}__{slug(SYN)}__r0.5__s{s}__abc", df))
+    ok = _ok_rows(frame(rows))
+    ok["dataset_full"] = ok["dataset"]
+    conv = convergence(ok, logs).set_index("variant")
+    assert conv.loc["srgm", "epoch to 95 %"] == "20" and conv.loc["srgm", "seconds to 95 %"] == "40"
+    assert conv.loc["gcond", "epoch to 95 %"] == "40" and conv.loc["gcond", "epochs run"] == "50"
+    assert conv.loc["srgm", "seeds"] == 2 and conv.loc["srgm", "validated every"] == "10"
+    assert "## Convergence" in report(frame(rows), logs=logs) and "## Convergence" not in report(frame(rows))

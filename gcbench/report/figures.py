@@ -34,7 +34,6 @@ no date); PNG files carry no software/version stamp.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,7 +58,7 @@ from gcbench.report.figure_kinds import (
     draw_nas,
     draw_score_vs_ratio,
 )
-from gcbench.report.rows import Inputs, conflict_levels, fmt_ratio, ok_rows, read_inputs
+from gcbench.report.rows import Inputs, conflict_levels, fmt_ratio, log_frame, ok_rows, read_inputs
 from gcbench.util import atomic_write, natural_key, slug
 
 FORMATS = ("png", "svg")
@@ -156,7 +155,7 @@ def plan(inputs: Inputs) -> Plan:
         out.skipped += _single_ratio_skips("cost_quality", timed, main_archs)
 
     # convergence
-    logs = _parse_logs(inputs.logs, methods, sorted(set(ok["dataset"])) if ok is not None else [])
+    logs = log_frame(inputs.logs, methods, sorted(set(ok["dataset"])) if ok is not None else [], DIAGNOSTICS)
     if logs.empty:
         out.skipped.append(("convergence", "no per-epoch logs (logs/*.csv; written by gradient-matching methods)"))
     else:
@@ -233,39 +232,6 @@ def _groups(df: pd.DataFrame, keys: list[str]):
     grouped = {k if isinstance(k, tuple) else (k,): g for k, g in df.groupby(keys, sort=False)}
     order = sorted(grouped, key=lambda k: tuple(natural_key(v) if isinstance(v, str) else (float(v),) for v in k))
     return [(k, grouped[k]) for k in order]
-
-
-def _parse_logs(logs: list[tuple[str, pd.DataFrame]], methods: list[str], datasets: list[str]) -> pd.DataFrame:
-    """Concatenate logs with method/dataset/ratio/seed from their file names (``cell_slug`` of the runner:
-    ``<method>__<dataset>__r<ratio>__s<seed>__<hash>``); names map back to labels through the rows."""
-    by_slug_m = {slug(m): m for m in methods}
-    by_slug_d = {slug(d): d for d in datasets}
-    frames = []
-    for stem, df in logs:
-        parts = stem.split("__")
-        if len(parts) < 5 or not parts[3].startswith("s") or not parts[2].startswith("r"):
-            continue
-        if not {"epoch", "loss"} <= set(df.columns):
-            continue
-        ratio = math.nan if parts[2] == "full" else float(parts[2][1:])
-        f = pd.DataFrame({
-            "epoch": pd.to_numeric(df["epoch"], errors="coerce"),
-            "loss": pd.to_numeric(df["loss"], errors="coerce"),
-            "elapsed_s": pd.to_numeric(df["elapsed_s"], errors="coerce") if "elapsed_s" in df else math.nan,
-            "val_score": pd.to_numeric(df["val_score"], errors="coerce") if "val_score" in df else math.nan,
-            **{c: pd.to_numeric(df[c], errors="coerce") if c in df else math.nan for c in DIAGNOSTICS},
-        })
-        f["method"] = by_slug_m.get(parts[0], parts[0])
-        f["dataset"] = by_slug_d.get(parts[1], parts[1])
-        f["ratio"] = ratio
-        f["seed"] = int(parts[3][1:]) if parts[3][1:].isdigit() else -1
-        f["cell"] = stem
-        frames.append(f)
-    if not frames:
-        return pd.DataFrame(columns=["epoch", "loss", "elapsed_s", "val_score", *DIAGNOSTICS, "method", "dataset",
-                                     "ratio", "seed", "cell"])
-    return pd.concat(frames, ignore_index=True)
-
 
 
 # ---------------------------------------------------------------------------------------------- writing

@@ -184,15 +184,17 @@ def _distinct(df: pd.DataFrame, column: str) -> list[str]:
 
 
 def report_files(df: pd.DataFrame, nas_rows: pd.DataFrame | None = None,
-                 figures: Sequence[str] | None = None, study: Study | None = None) -> dict[str, str]:
+                 figures: Sequence[str] | None = None, study: Study | None = None,
+                 logs: list[tuple[str, pd.DataFrame]] | None = None) -> dict[str, str]:
     """Every file :func:`write_report` writes, as ``{name: text}`` (a pure function of the inputs)."""
     with tempfile.TemporaryDirectory() as tmp:
-        paths = write_report(df, tmp, nas_rows=nas_rows, figures=figures, study=study)
+        paths = write_report(df, tmp, nas_rows=nas_rows, figures=figures, study=study, logs=logs)
         return {p.name: p.read_text(encoding="utf-8") for p in paths}
 
 
 def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame | None = None,
-                 figures: Sequence[str] | None = None, study: Study | None = None) -> list[Path]:
+                 figures: Sequence[str] | None = None, study: Study | None = None,
+                 logs: list[tuple[str, pd.DataFrame]] | None = None) -> list[Path]:
     """:func:`write_leaderboard` plus, where the data has them, ``cross_arch.csv``/``.md`` (see
     :func:`~gcbench.report.aggregate.cross_arch_tables`), ``nas.csv``/``.md`` (study summaries of
     :mod:`gcbench.nas`) and ``study.md`` (the verdicts of ``study``, by default the SR-GM study,
@@ -227,7 +229,7 @@ def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame
             "the condensed and on the full graph, and the full-graph score of the configuration chosen on the\n"
             "condensed graph. Tables: [nas.md](nas.md), [nas.csv](nas.csv); one row per configuration in `nas/`.\n")
     study = study or default_study()
-    study_md = report_if_answered(df, study)
+    study_md = report_if_answered(df, study, logs)
     if study_md is not None:
         extra_files.append(("study.md", study_md))
         about = study.description or "Seed-paired comparisons in [study.md](study.md)."
@@ -263,7 +265,8 @@ def build_folder(src: str | Path, out: str | Path, *, figures: bool = True,
     out = Path(out)
     p = plan(inputs) if figures else Plan()
     names = [f"{FIGURES_DIR}/{f.name}" for f in p.figures]
-    written = write_report(inputs.results, out, nas_rows=inputs.nas, figures=names, study=folder_study(src_dir))
+    written = write_report(inputs.results, out, nas_rows=inputs.nas, figures=names, study=folder_study(src_dir),
+                           logs=inputs.logs)
     for f in p.figures:
         paths = render(f, out / FIGURES_DIR, formats)
         written += paths
@@ -354,7 +357,7 @@ def check_folder(folder: str | Path, *, against: str | Path | None = None, tol: 
     problems += _failed_lines(inputs.results, str(folder / "results.csv"))
     p = plan(inputs)
     figure_names = [f"{FIGURES_DIR}/{f.name}" for f in p.figures]
-    expected = report_files(inputs.results, inputs.nas, figure_names, folder_study(folder))
+    expected = report_files(inputs.results, inputs.nas, figure_names, folder_study(folder), inputs.logs)
     for name, text in expected.items():
         path = folder / name
         if not path.is_file():

@@ -25,7 +25,7 @@ import pandas as pd
 from gcbench.archs import BUILTIN_NAMES
 from gcbench.errors import GCBenchError
 from gcbench.spec import canonical, parse_spec
-from gcbench.util import natural_key
+from gcbench.util import natural_key, slug
 
 REFERENCE_METHOD = "whole"
 ARCH_ORDER = BUILTIN_NAMES  # the registry's built-ins in table order; other architectures follow, sorted
@@ -296,6 +296,41 @@ def read_inputs(src: str | os.PathLike) -> Inputs:
         raise GCBenchError(f"results not found: {p}")
     results = read_results(csv_path) if csv_path.exists() else None
     return Inputs(results=results, nas=read_nas(folder), logs=read_logs(folder))
+
+
+def log_frame(logs: list[tuple[str, pd.DataFrame]], methods: Sequence[str], datasets: Sequence[str],
+              extra: Sequence[str] = ()) -> pd.DataFrame:
+    """The per-epoch logs of a folder in one frame: ``epoch``, ``loss``, ``elapsed_s``, ``val_score`` and the
+    ``extra`` columns (NaN where a log lacks one), with method/dataset/ratio/seed from their file names
+    (``cell_slug`` of the runner: ``<method>__<dataset>__r<ratio>__s<seed>__<hash>``); names map back to
+    labels through the rows' ``methods`` and ``datasets``."""
+    by_slug_m = {slug(m): m for m in methods}
+    by_slug_d = {slug(d): d for d in datasets}
+    frames = []
+    for stem, df in logs:
+        parts = stem.split("__")
+        if len(parts) < 5 or not parts[3].startswith("s") or not parts[2].startswith("r"):
+            continue
+        if not {"epoch", "loss"} <= set(df.columns):
+            continue
+        ratio = math.nan if parts[2] == "full" else float(parts[2][1:])
+        f = pd.DataFrame({
+            "epoch": pd.to_numeric(df["epoch"], errors="coerce"),
+            "loss": pd.to_numeric(df["loss"], errors="coerce"),
+            "elapsed_s": pd.to_numeric(df["elapsed_s"], errors="coerce") if "elapsed_s" in df else math.nan,
+            "val_score": pd.to_numeric(df["val_score"], errors="coerce") if "val_score" in df else math.nan,
+            **{c: pd.to_numeric(df[c], errors="coerce") if c in df else math.nan for c in extra},
+        })
+        f["method"] = by_slug_m.get(parts[0], parts[0])
+        f["dataset"] = by_slug_d.get(parts[1], parts[1])
+        f["ratio"] = ratio
+        f["seed"] = int(parts[3][1:]) if parts[3][1:].isdigit() else -1
+        f["cell"] = stem
+        frames.append(f)
+    if not frames:
+        return pd.DataFrame(columns=["epoch", "loss", "elapsed_s", "val_score", *extra, "method", "dataset",
+                                     "ratio", "seed", "cell"])
+    return pd.concat(frames, ignore_index=True)
 
 
 # -------------------------------------------------------------------------------------------------- views

@@ -35,7 +35,7 @@ import pandas as pd
 
 from gcbench.errors import GCBenchError
 from gcbench.report.render import frame_markdown
-from gcbench.report.rows import conflict_levels, ok_rows
+from gcbench.report.rows import conflict_levels, log_frame, ok_rows
 from gcbench.resources import load_yaml
 from gcbench.spec import canonical, parse_spec
 from gcbench.stats import holm, mean_ci, paired_diff_ci, paired_p, verdict
@@ -261,6 +261,42 @@ def answers(ok: pd.DataFrame, study: Study | None = None) -> pd.DataFrame:
     return ans[ANSWER_COLUMNS]
 
 
+def convergence(ok: pd.DataFrame, logs: list[tuple[str, pd.DataFrame]] | None) -> pd.DataFrame:
+    """Per learned variant, dataset and ratio (from the per-epoch logs): the epochs run, the validation
+    interval, and over seeds the median first validated epoch whose validation score reaches 95 % of the
+    best the run reached, with its condensation time (claim 2, "faster convergence"; a coarse validation
+    interval makes the epoch coarse too)."""
+    cols = ["variant", "dataset", "ratio", "seeds", "epochs run", "validated every", "epoch to 95 %",
+            "seconds to 95 %", "seconds in all"]
+    if not logs:
+        return pd.DataFrame(columns=cols)
+    frame = log_frame(logs, sorted(set(ok["method"].astype(str))), sorted(set(ok["dataset_full"])))
+    frame = frame[frame["val_score"].notna() & frame["dataset"].isin(set(ok["dataset_full"]))]
+    if frame.empty:
+        return pd.DataFrame(columns=cols)
+    short = dict(zip(ok["dataset_full"], ok["dataset"]))
+    frame["variant"] = frame["method"].astype(str).map(variant)
+    out = []
+    for (v, d, q), g in frame.groupby(["variant", "dataset", "ratio"], sort=True):
+        e95, t95, ran, total, every = [], [], [], [], []
+        for _, run in g.groupby("seed"):
+            run = run.sort_values("epoch")
+            target = 0.95 * run["val_score"].max()
+            hit = run[run["val_score"] >= target].iloc[0]
+            e95.append(float(hit["epoch"]))
+            t95.append(float(hit["elapsed_s"]))
+            ran.append(float(run["epoch"].max()))
+            total.append(float(run["elapsed_s"].max()))
+            steps = run["epoch"].diff().dropna()
+            every.append(float(steps.min()) if len(steps) else math.nan)
+        med = lambda xs: float(pd.Series(xs).median())  # noqa: E731
+        out.append({"variant": v, "dataset": short.get(d, d), "ratio": f"{q:g}", "seeds": len(e95),
+                    "epochs run": f"{med(ran):.0f}", "validated every": f"{med(every):.0f}",
+                    "epoch to 95 %": f"{med(e95):.0f}", "seconds to 95 %": f"{med(t95):.0f}",
+                    "seconds in all": f"{med(total):.0f}"})
+    return pd.DataFrame(out, columns=cols)
+
+
 def _tally(cells: pd.DataFrame) -> tuple[float, int, int, int]:
     """Mean paired difference of some answer cells and how many say better / worse / no difference."""
     counts = cells["verdict"].value_counts()
@@ -302,15 +338,18 @@ def short_names(datasets: list[str]) -> dict[str, str]:
     return names if len(set(names.values())) == len(names) else {d: d for d in datasets}
 
 
-def report(results: pd.DataFrame, title: str | None = None, study: Study | None = None) -> str:
+def report(results: pd.DataFrame, title: str | None = None, study: Study | None = None,
+           logs: list[tuple[str, pd.DataFrame]] | None = None) -> str:
     """The whole Markdown report of ``study`` (default: :func:`default_study`; ``title`` defaults to the
-    study's) on ``results`` (see the module docstring)."""
+    study's) on ``results`` and, for the convergence table, the folder's per-epoch ``logs`` (see the module
+    docstring)."""
     study = study or default_study()
     ok, names, ans = _prepared(results, study)
-    return _render(ok, names, ans, title or study.title, study)
+    return _render(ok, names, ans, title or study.title, study, logs)
 
 
-def report_if_answered(results: pd.DataFrame, study: Study | None = None) -> str | None:
+def report_if_answered(results: pd.DataFrame, study: Study | None = None,
+                       logs: list[tuple[str, pd.DataFrame]] | None = None) -> str | None:
     """:func:`report` where the rows answer at least one question, else None (rows without a question's
     two sides, no ok rows, or one variant at several budgets: a leaderboard of such rows has no study)."""
     study = study or default_study()
@@ -318,17 +357,19 @@ def report_if_answered(results: pd.DataFrame, study: Study | None = None) -> str
         ok, names, ans = _prepared(results, study)
     except GCBenchError:
         return None
-    return _render(ok, names, ans, study.title, study) if len(ans) else None
+    return _render(ok, names, ans, study.title, study, logs) if len(ans) else None
 
 
 def _prepared(results: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame]:
     ok = _ok_rows(results)
     names = short_names(sorted(set(ok["dataset"].astype(str))))
-    ok["dataset"] = ok["dataset"].astype(str).map(names)
+    ok["dataset_full"] = ok["dataset"].astype(str)
+    ok["dataset"] = ok["dataset_full"].map(names)
     return ok, names, answers(ok, study)
 
 
-def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: str, study: Study) -> str:
+def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: str, study: Study,
+            logs: list[tuple[str, pd.DataFrame]] | None = None) -> str:
     legend = [f"* `{short}`: `{full}`" for full, short in sorted(names.items(), key=lambda kv: kv[1]) if short != full]
     parts = [f"# {title}\n",
              "Test scores in %, mean ± 95 % Student-t interval over seeds (n). Differences are paired by seed;"
@@ -355,4 +396,11 @@ def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: s
     for arch in sorted(set(ok["arch"])):
         parts += [f"\n## Scores, {arch}\n", frame_markdown(scores(ok, arch, study), "method")]
     parts += ["\n## Condensed graphs: mean edges / possible edges\n", frame_markdown(edges(ok, study), "method")]
+    conv = convergence(ok, logs)
+    if len(conv):
+        parts += ["\n## Convergence\n",
+                  "From the per-epoch logs (`logs/`), median over seeds: the epochs run, the validation interval,"
+                  " the first validated epoch whose validation score reaches 95 % of the best the run reached and"
+                  " the condensation seconds until then (one core unless the rows say otherwise).\n",
+                  frame_markdown(conv)]
     return "\n".join(parts)
