@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from importlib.metadata import EntryPoint
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,17 @@ def test_a_plugin_registers_a_dataset_through_an_entry_point(tmp_path, monkeypat
     assert g.num_nodes == 300 and g.name == "toy-shop:n_nodes=300"
     assert cli.main(["list"]) == 0
     assert "toy-shop" in capsys.readouterr().out
+
+
+def test_readme_calibration_table_is_the_cards():
+    """The README's whole-graph table of the default graph is re-derived from its card, never typed apart."""
+    import yaml
+
+    repo = Path(__file__).resolve().parents[1]
+    card = yaml.safe_load((repo / "datasets" / "synthetic-ecommerce.yaml").read_text())["baselines"]
+    means = [sum(card["after"][a]) / len(card["after"][a]) for a in ("mlp", "gcn", "gat", "sage")]
+    row = "| " + " | ".join(f"{m:.1f}" for m in means) + " |"
+    readme = (repo / "README.md").read_text()
+    assert row in readme
+    before = card["before"]
+    assert f"MLP {before['mlp'][0]}, GCN {before['gcn'][0]}, GAT {before['gat'][0]}" in readme
