@@ -66,14 +66,6 @@ class Study:
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     order: tuple[str, ...] = ()
 
-    def variants(self) -> set[str]:
-        """Every variant a question reads, group members included."""
-        out: set[str] = set()
-        for q in self.questions:
-            for side in (q.a, q.b):
-                out |= set(self.groups.get(side, (side,)))
-        return out
-
 
 def parse_study(data: Any, where: str = "study") -> Study:
     """A :class:`Study` from its parsed YAML mapping; a malformed one raises :class:`GCBenchError` (one line)."""
