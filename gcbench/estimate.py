@@ -11,7 +11,8 @@ with this process's thread count and device, and extrapolates:
   with selection at the last only, and 3 with selection at every one. From them: the fixed cost ``a``, the
   cost of an iteration ``b``, that of one selection ``c`` and the one-time cost ``o`` (warm-up minus its
   repeat); a cell costs ``a + b E + c S`` with ``E`` the configured iterations and ``S = ceil(E / every)``
-  selections (every ``every`` iterations and at the last), ``o`` is paid once per (method, dataset). Where
+  selections (every ``every`` iterations and at the last), ``o`` is paid once per (method, dataset); for a
+  method with ``patience`` (a plateau stop) that is the cost of the whole budget, an upper bound. Where
   iterations alternate two kinds (:data:`ALTERNATION`: GCond's PGE epochs and X' epochs), the second kind
   is timed as well (two more probes with ``adj_steps=0``) and ``b`` weights both by their share. A
   method without an iteration count (coresets, training-free methods, ``whole``) is condensed twice (the
@@ -60,6 +61,11 @@ def _int_option(cfg: dict[str, Any], keys: tuple[str, ...]) -> str | None:
     return next((k for k in keys if isinstance(cfg.get(k), int) and not isinstance(cfg.get(k), bool)), None)
 
 
+def _patience(cfg: dict[str, Any]) -> int:
+    p = cfg.get("patience")
+    return p if isinstance(p, int) and not isinstance(p, bool) and p > 0 else 0
+
+
 def selections(iterations: int, every: int) -> int:
     """Selections of a run of ``iterations`` with selection every ``every`` and at the last (0: last only)."""
     if every <= 0:
@@ -79,6 +85,7 @@ class CondenseCost:
     iterations: int | None = None
     every: int | None = None
     probe_s: float = 0.0
+    patience: int = 0  # > 0: the run may stop early on a validation plateau; the figure is its maximum
 
     def per_cell(self) -> float:
         if self.iterations is None:
@@ -145,7 +152,7 @@ def probe_condensation(method: Any, graph: Graph, budget: Budget | None, device:
         per_iter = share * per_iter + (1 - share) * max(0.0, (three_b - one_b) / 2)
     return cg, CondenseCost(fixed=fixed, per_iter=per_iter, per_select=per_select, once=max(0.0, warm - one),
                             iterations=int(cfg[it_key]), every=int(cfg[sel_key]) if sel_key else None,
-                            probe_s=time.perf_counter() - t0)
+                            probe_s=time.perf_counter() - t0, patience=_patience(cfg))
 
 
 def probe_evaluation(cg: Any, graph: Graph, arch: str, seed: int, device: torch.device,
@@ -208,18 +215,23 @@ def format_estimate(estimates: list[PairEstimate], device: torch.device, threads
              "| method | dataset | condensations | per condensation | one-time | rows | per row (by arch) | total |",
              "|:---|:---|---:|---:|---:|---:|:---|---:|"]
     total = probe = 0.0
+    bounded = 0
     for e in estimates:
         c = e.condense
-        how = _hms(c.per_cell())
+        how = ("at most " if c.patience else "") + _hms(c.per_cell())
         if c.iterations is not None:
             how += f" ({c.iterations} it. x {_hms(c.per_iter)}"
             how += f", {selections(c.iterations, c.every)} sel. x {_hms(c.per_select)})" if c.every else ")"
         per_row = ", ".join(f"{a} {_hms(s)}" for a, s in e.eval_s.items())
         lines.append(f"| {e.method} | {e.dataset} | {e.cells} | {how} | {_hms(c.once)} | {sum(e.rows.values())} | "
-                     f"{per_row} | {_hms(e.total())} |")
+                     f"{per_row} | {'at most ' if c.patience else ''}{_hms(e.total())} |")
+        bounded += bool(c.patience)
         total += e.total()
         probe += e.probe_s
     lines += ["", f"Grid total: {_hms(total)} of CPU time ({total / 3600:.2f} CPU-hours) for "
               f"{sum(sum(e.rows.values()) for e in estimates)} row(s); on k parallel workers about total / k. "
               f"The probes took {_hms(probe)}. Nothing was written."]
+    if bounded:
+        lines.append(f"{bounded} (method, dataset) pair(s) stop on a validation plateau (patience): their figures "
+                     "assume the whole budget runs, so the total is an upper bound.")
     return "\n".join(lines)

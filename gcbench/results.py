@@ -28,7 +28,8 @@ being written.
 
 The file is read strictly: a results.csv that cannot be parsed or lacks columns is an error naming the
 problem, and it is never overwritten (a torn last line aside). Columns added later (``LATER_COLUMNS``:
-``protocol``, the evaluation protocol of the row) read as empty in files written before them.
+``protocol``, the evaluation protocol of the row; ``condense_epoch``/``condense_epochs``, the epoch a
+condensation selected and the epochs it ran; ``eval_epoch``) read as empty in files written before them.
 
 ``config_hash`` covers the method's configuration and code and the evaluation settings and code
 (:func:`gcbench.condensers.base.config_hash`); rows written before it covered code have hashes of the
@@ -56,13 +57,14 @@ except ImportError:  # pragma: no cover - Windows
 
 COLUMNS = [
     "method", "dataset", "ratio", "n_syn_nodes", "n_syn_edges", "n_nodes", "arch", "seed",
-    "val_score", "test_score", "metric", "protocol", "condense_s", "eval_s", "condense_epoch", "eval_epoch",
-    "peak_mem_mb", "config_hash", "dataset_sha", "device", "versions", "status", "error", "timestamp",
+    "val_score", "test_score", "metric", "protocol", "condense_s", "eval_s", "condense_epoch", "condense_epochs",
+    "eval_epoch", "peak_mem_mb", "config_hash", "dataset_sha", "device", "versions", "status", "error", "timestamp",
 ]
 #: columns added after rows were first published: a file without them is read with them empty
 #: (``condense_epoch``: the epoch or iteration the condensation selected, empty for one-shot methods;
+#: ``condense_epochs``: the epochs or iterations it ran, fewer than its budget after a plateau stop;
 #: ``eval_epoch``: the evaluation epoch selected on validation)
-LATER_COLUMNS = ("protocol", "condense_epoch", "eval_epoch")
+LATER_COLUMNS = ("protocol", "condense_epoch", "condense_epochs", "eval_epoch")
 KEY = ("method", "dataset", "ratio", "arch", "seed", "config_hash")
 STATUSES = ("ok", "failed")
 
@@ -329,7 +331,7 @@ def rows_frame(rows: list[dict[str, str]]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=COLUMNS)
     for col in ("ratio", "val_score", "test_score", "condense_s", "eval_s", "peak_mem_mb"):
         df[col] = pd.to_numeric(df[col].replace("", None), errors="coerce").astype(float)
-    for col in ("n_syn_nodes", "n_syn_edges", "n_nodes", "seed", "condense_epoch", "eval_epoch"):
+    for col in ("n_syn_nodes", "n_syn_edges", "n_nodes", "seed", "condense_epoch", "condense_epochs", "eval_epoch"):
         df[col] = pd.to_numeric(df[col].replace("", None), errors="coerce").astype("Int64")
     for col in ("error",):
         df[col] = df[col].fillna("")

@@ -220,6 +220,13 @@ class Condensed:
         return None
 
     @property
+    def epochs_run(self) -> int | None:
+        """The epochs (or iterations) the method ran, when it says so in ``cg.meta`` (``epochs_run``): its
+        budget, or fewer after a plateau stop; ``None`` for one-shot methods."""
+        value = self.cg.meta.get("epochs_run")
+        return None if value is None else int(value)
+
+    @property
     def peak_mb(self) -> float:
         return float(self.cg.meta.get("condense_peak_mb", math.nan))
 
@@ -288,7 +295,7 @@ def evaluate_arch(cell: Cell, cond: Condensed, arch: str, device: torch.device,
             n_syn_nodes=cond.cg.num_nodes, n_syn_edges=cond.cg.num_edges,
             val_score=res["val_score"], test_score=res["test_score"],
             condense_s=cond.condense_s, eval_s=res["eval_s"], condense_epoch=cond.selected_epoch,
-            eval_epoch=res["best_epoch"],
+            condense_epochs=cond.epochs_run, eval_epoch=res["best_epoch"],
             peak_mem_mb=max(mem.peak_mb, 0.0 if math.isnan(cond.peak_mb) else cond.peak_mb),
         )
     except Exception as exc:

@@ -79,7 +79,19 @@ def test_cli_estimate_prints_a_table_and_writes_nothing(tmp_path, capsys):
     rows = [line for line in text.splitlines() if line.startswith("| random") or line.startswith("| gcond")]
     assert len(rows) == 2 and "| 3 |" in rows[1] and "4 it." in rows[1]
     assert "Grid total" in text and "for 12 row(s)" in text
+    assert "upper bound" not in text
     assert not out.exists()
+
+
+def test_cli_estimate_of_a_plateau_stop_is_an_upper_bound(tmp_path, capsys):
+    rc = cli.main(["run", "--methods", "gcond:epochs=4:val_every=2:patience=2", "--datasets", DS, "--ratios",
+                   "0.5", "--archs", "mlp", "--seeds", "0", "--eval", "epochs=20", "--out", str(tmp_path / "o"),
+                   "--estimate", "--no-progress"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    row = next(line for line in text.splitlines() if line.startswith("| gcond"))
+    assert "| at most " in row and "4 it." in row
+    assert "1 (method, dataset) pair(s) stop on a validation plateau" in text and "upper bound" in text
 
 
 def test_cli_estimate_leaves_out_done_rows(tmp_path, capsys):

@@ -50,6 +50,7 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import math
 import os
 from functools import lru_cache
 from importlib.metadata import entry_points
@@ -174,6 +175,51 @@ def per_ratio(value: Any, ratio: float) -> Any:
         return value
     keys = sorted(value, key=lambda k: (abs(float(k) - ratio), float(k)))
     return value[keys[0]]
+
+
+class Plateau:
+    """Early stopping on a validation plateau, shared by the learned condensers.
+
+    ``patience`` is counted in epochs (iterations for SFGC), not in checks, so it means the same at any
+    selection interval: after a check at epoch ``e`` the run stops when no check since the best one, at
+    epoch ``b``, improved on it and ``e - b >= patience``. ``0`` never stops (the reference budget). The
+    budget itself stays the maximum; :meth:`meta` is what a condensation records (``epochs_run``, the last
+    epoch it ran, and ``stopped``, why it ended early or ``""``), and the runner puts ``epochs_run`` in the
+    ``condense_epochs`` column of every row next to the selected ``condense_epoch``."""
+
+    def __init__(self, patience: int, unit: str = "epoch") -> None:
+        self.patience, self.unit = int(patience), unit
+        self.best: float | None = None
+        self.best_epoch = 0
+        self.last = 0
+        self.stopped = ""
+
+    @staticmethod
+    def check(name: str, patience: Any, every: int) -> None:
+        """One :class:`GCBenchError` line for a patience that cannot work (negative, or no checks)."""
+        if not (isinstance(patience, int) and not isinstance(patience, bool) and patience >= 0):
+            raise GCBenchError(f"{name}: patience must be an integer >= 0 (0: run the whole budget), got {patience!r}")
+        if patience and not every:
+            raise GCBenchError(f"{name}: patience {patience} needs validation checks during the run; "
+                               "set the selection interval (val_every / select_every) above 0")
+
+    def step(self, epoch: int, key: float | None = None) -> bool:
+        """Record that ``epoch`` ran, with its selection ``key`` when it was a check (higher is better); return
+        whether the run should stop now."""
+        self.last = epoch
+        if key is None or not math.isfinite(key):
+            return False
+        if self.best is None or key > self.best:
+            self.best, self.best_epoch = key, epoch
+            return False
+        if self.patience and epoch - self.best_epoch >= self.patience:
+            self.stopped = (f"plateau: no validation gain in {epoch - self.best_epoch} {self.unit}s after "
+                            f"{self.unit} {self.best_epoch} (patience {self.patience})")
+            return True
+        return False
+
+    def meta(self) -> dict[str, Any]:
+        return {"epochs_run": self.last, "stopped": self.stopped, "patience": self.patience}
 
 
 def _ratio_key(r: Any) -> float:

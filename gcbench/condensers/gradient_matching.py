@@ -37,7 +37,9 @@ same replication gives all per-class synthetic gradients in one (double-differen
   class's label).
 * Selection: every ``val_every`` epochs the current graph is evaluated with the evaluation GNN
   (``select_arch``) on the full graph's validation nodes and the best is kept; the reference prints
-  test accuracy at fixed epochs. Test labels are never read.
+  test accuracy at fixed epochs. Test labels are never read. ``patience`` (epochs, default 0 = off)
+  stops the run once validation has not improved for that many epochs (a plateau stop; ``epochs``
+  stays the maximum); ``meta`` records ``epochs_run`` and ``stopped``.
 * The returned adjacency keeps entries ``>= threshold`` (weighted); 0.05 for Cora/Citeseer as in
   GCond's cross-architecture evaluation (its main table used the unthresholded matrix).
 """
@@ -53,7 +55,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
-from gcbench.condensers.base import Condenser
+from gcbench.condensers.base import Condenser, Plateau
 from gcbench.errors import GCBenchError
 from gcbench.evaluate import evaluate
 from gcbench.graph import Budget, CondensedGraph, Graph
@@ -328,6 +330,7 @@ class GradientMatching(Condenser):
         "pge_layers": 3,
         "threshold": 0.01,      # evaluation keeps adjacency entries >= threshold
         "val_every": 100,       # selection on validation every k epochs (and at the last); 0 = last only
+        "patience": 0,          # stop after this many epochs without a validation gain (0: run all epochs)
         "select_arch": "gcn",
         "select_eval_every": 5, # the selection evaluator scores validation every k of its epochs
     }
@@ -356,6 +359,7 @@ class GradientMatching(Condenser):
         for key in ("lr_feat", "lr_adj", "lr_model"):
             if key in cfg and not (isinstance(cfg[key], (int, float)) and cfg[key] >= 0):
                 raise GCBenchError(f"{self.name}: {key} must be a number >= 0, got {cfg[key]!r}")
+        Plateau.check(self.name, cfg["patience"], int(cfg["val_every"]))
         if self.one_step:  # DosCond has no outer/inner options
             cfg["outer"], cfg["inner"] = 1, 0
         return cfg
@@ -371,6 +375,7 @@ class GradientMatching(Condenser):
         log: list[dict[str, Any]] = []
         best: dict[str, Any] = {"val": -math.inf, "epoch": -1, "graph": None}
         val_every = int(cfg["val_every"])
+        plateau = Plateau(int(cfg["patience"]))
         for epoch in range(1, int(cfg["epochs"]) + 1):
             row: dict[str, Any] = {"epoch": epoch, **st.epoch(epoch),
                                    "elapsed_s": time.perf_counter() - t0, "val_score": math.nan}
@@ -383,10 +388,12 @@ class GradientMatching(Condenser):
                     best.update(val=res["val_score"], epoch=epoch, graph=cg)
                 row["elapsed_s"] = time.perf_counter() - t0
             log.append(row)
+            if plateau.step(epoch, row["val_score"]):
+                break
         out = best["graph"].to("cpu")
         out.log = log
         out.meta = {"best_epoch": best["epoch"], "best_val": best["val"], "init_nodes": st.init_idx.tolist(),
-                    "real_pairs": st.real.num_pairs}
+                    "real_pairs": st.real.num_pairs, **plateau.meta()}
         return out
 
 

@@ -75,7 +75,9 @@ Changed: solve instead of an explicit inverse, float64, and at most ``gntk_max_v
 (a fixed class-stratified sample drawn once, the reference resamples on every call for large graphs).
 It is computed every ``select_every`` iterations (the reference: every iteration). ``select: val_acc``
 trains the evaluation GNN ``select_arch`` on the current graph (``gcbench.evaluate.evaluate``) and keeps
-the best validation accuracy; ``select: last`` keeps the last iteration.
+the best validation accuracy; ``select: last`` keeps the last iteration. ``patience`` (iterations, 0 =
+off) ends the run when the selection score has not improved for that many iterations
+(:class:`~gcbench.condensers.base.Plateau`); ``meta`` records ``epochs_run`` and ``stopped``.
 
 **4. Log.** One row per iteration: ``epoch`` (the iteration), ``loss`` (the normalised distance),
 ``start_epoch``, ``expert``, ``student_lr``, ``elapsed_s`` and, on scored iterations, with ``select: gntk``
@@ -117,7 +119,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gcbench.archs import arch_names
-from gcbench.condensers.base import Condenser, per_ratio
+from gcbench.condensers.base import Condenser, Plateau, per_ratio
 from gcbench.condensers.coresets import kcenter_order
 from gcbench.condensers.sfgc_experts import EXPERT_DTYPES, FORMAT_VERSION, experts_for, split_layers, unflatten
 from gcbench.errors import GCBenchError
@@ -333,6 +335,7 @@ class SFGC(Condenser):
         "unroll": "gram",
         "select": "gntk",
         "select_every": 10,
+        "patience": 0,
         "gntk_layers": 3,
         "gntk_mlp_layers": 2,
         "gntk_reg": 1.0,
@@ -397,6 +400,7 @@ class SFGC(Condenser):
         for key, allowed in choices.items():
             if cfg[key] not in allowed:
                 fail(f"{key} must be one of {', '.join(allowed)}, got {cfg[key]!r}")
+        Plateau.check(name, cfg["patience"], 0 if cfg["select"] == "last" else cfg["select_every"])
         for key in ("learn_lr", "gntk_fix_diag"):
             if not isinstance(cfg[key], bool):
                 fail(f"{key} must be true or false, got {cfg[key]!r}")
@@ -490,6 +494,7 @@ class SFGC(Condenser):
                                 "gntk": math.nan}
         iterations, every = int(cfg["iterations"]), int(cfg["select_every"])
         stopped = ""
+        plateau = Plateau(int(cfg["patience"]), "iteration")
         for it in range(1, iterations + 1):
             if not order:
                 order = torch.randperm(buf.n_experts, generator=gen).tolist()
@@ -511,6 +516,7 @@ class SFGC(Condenser):
                    "gntk_score": math.nan, "gntk_val_acc": math.nan}
             if not math.isfinite(loss_v):  # as the reference: stop; keep the best graph so far
                 stopped = f"non-finite loss at iteration {it}"
+                plateau.step(it)
                 row["elapsed_s"] = time.perf_counter() - t0
                 log.append(row)
                 break
@@ -535,11 +541,14 @@ class SFGC(Condenser):
                 best.update(iteration=it, x=feat.detach().clone())
             row["elapsed_s"] = time.perf_counter() - t0
             log.append(row)
+            if plateau.step(it, key if scored and cfg["select"] != "last" else None):
+                break
         if best["iteration"] == 0 and stopped:
             raise RuntimeError(f"sfgc: {stopped}, before any iteration could be selected")
         meta = {
             "best_iteration": best["iteration"], "best_val": best["val"], "best_gntk_score": best["gntk"],
-            "init_nodes": init_idx.tolist(), "student_lr": float(syn_lr.detach()), "stopped": stopped,
+            "init_nodes": init_idx.tolist(), "student_lr": float(syn_lr.detach()),
+            **plateau.meta(), "stopped": stopped or plateau.stopped,
             "experts_trained": trained, "expert_train_s": expert_s, "expert_cache": str(buf.path),
             "expert_bytes": buf.nbytes, "expert_val_acc": buf.manifest.get("val_acc"),
             # the experts' training counts in every row's condense_s, also when they came from the cache

@@ -41,7 +41,7 @@ from gcbench.spec import canonical, parse_spec
 from gcbench.stats import holm, mean_ci, paired_diff_ci, paired_p, verdict
 
 #: options that set a method's budget, not what it does: dropped when rows are matched to questions
-BUDGET_OPTIONS = ("epochs", "val_every", "iterations", "select_every")
+BUDGET_OPTIONS = ("epochs", "val_every", "iterations", "select_every", "patience")
 #: the study a folder without its own ``study.yaml`` reports
 DEFAULT_STUDY_FILE = Path(__file__).with_name("srgm_study.yaml")
 #: the name of a results or leaderboard folder's study file
