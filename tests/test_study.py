@@ -278,3 +278,42 @@ def test_convergence_from_the_logs():
     assert conv.loc["gcond", "epoch to 95 %"] == "40" and conv.loc["gcond", "epochs run"] == "50"
     assert conv.loc["srgm", "seeds"] == 2 and conv.loc["srgm", "validated every"] == "10"
     assert "## Convergence" in report(frame(rows), logs=logs) and "## Convergence" not in report(frame(rows))
+
+
+def test_budgets_table_states_what_each_learned_method_was_given_and_used():
+    from gcbench.report.study import budgets
+
+    rows = []
+    for s, (ran, sel) in enumerate([(300, 200), (450, 350), (1000, 990)]):
+        for arch in ("gcn", "mlp"):
+            r = row("srgm:patience=100:val_every=10", s, 0.7, arch=arch)
+            rows.append({**r, "condense_epoch": sel, "condense_epochs": ran, "condense_s": 10.0 * (s + 1)})
+    rows += [row("random", s, 0.5) for s in range(3)]
+    rows += [{**row("gcond:epochs=20", s, 0.6), "condense_epoch": 20} for s in range(2)]  # made before the column
+    ok = _ok_rows(frame(rows))
+    ok["dataset_full"] = ok["dataset"]
+    bud = budgets(ok).set_index("method")
+    assert "random" not in bud.index  # one-shot: no budget
+    srgm = bud.loc["srgm:patience=100:val_every=10"]
+    assert (srgm["budget"], srgm["validated every"], srgm["patience"]) == ("1000 epochs", "10", "100")
+    assert srgm["epochs run"] == "450 (300-1000)" and srgm["epoch selected"] == "350 (200-990)"
+    assert srgm["seeds"] == 3 and srgm["condensation s"] == "20"
+    gcond = bud.loc["gcond:epochs=20"]
+    assert (gcond["budget"], gcond["patience"], gcond["epochs run"], gcond["epoch selected"]) == (
+        "20 epochs", "0", "?", "20")
+    assert "## Budgets" in report(frame(rows + [row("srgm:patience=100:val_every=10", 0, 0.7, arch="sage")]))
+
+
+def test_the_study_runs_learned_methods_at_reference_budgets_with_plateau_stops():
+    suite = load_suite(REPO / "leaderboards" / "suites" / "srgm-study.yaml")
+    learned = {"gcond", "doscond", "sfgc", "srgm", "srgm-plus"}
+    from gcbench.spec import parse_spec
+
+    for g in suite.grids:
+        assert {"gcn", "sage", "gat", "mlp"} <= set(g.archs)
+        for m in g.methods:
+            base, opts = parse_spec(m, "method")
+            if base in learned:  # the reference budget is the maximum; the same stop rule for all
+                assert "epochs" not in opts and "iterations" not in opts, m
+                assert opts.get("patience") == 100, m
+                assert opts.get("val_every", 10) == 10 and "select_every" not in opts, m

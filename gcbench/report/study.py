@@ -289,6 +289,56 @@ def convergence(ok: pd.DataFrame, logs: list[tuple[str, pd.DataFrame]] | None) -
     return pd.DataFrame(out, columns=cols)
 
 
+def _budget(label: str, dataset: str) -> tuple[str, str, str]:
+    """A learned method's maximum iterations, selection interval and patience from its resolved
+    configuration (``"?"`` where the method is not installed or the label does not resolve; ``""`` for
+    methods without iterations)."""
+    try:
+        from gcbench.condensers.base import MethodSpec
+
+        cfg = MethodSpec(label).build(dataset).config
+    except Exception:  # a folder of rows from a method this installation lacks: say so, do not fail
+        return "?", "?", "?"
+    it = next((k for k in ("epochs", "iterations") if isinstance(cfg.get(k), int)), None)
+    if it is None:
+        return "", "", ""
+    every = next((cfg[k] for k in ("val_every", "select_every") if isinstance(cfg.get(k), int)), "")
+    return f"{cfg[it]} {it}", str(every), str(cfg.get("patience", 0))
+
+
+def budgets(ok: pd.DataFrame) -> pd.DataFrame:
+    """Per learned method label (with its budget options), dataset and ratio: the budget it was given (the
+    maximum epochs or iterations, the selection interval, the plateau patience; 0 = none) and, over its rows'
+    seeds, the epochs it ran and the epoch it selected (median and range), from the rows' ``condense_epochs``
+    and ``condense_epoch``."""
+    cols = ["method", "dataset", "ratio", "seeds", "budget", "validated every", "patience", "epochs run",
+            "epoch selected", "condensation s"]
+    if "condense_epoch" not in ok:
+        return pd.DataFrame(columns=cols)
+    sel = pd.to_numeric(ok["condense_epoch"], errors="coerce")
+    ran = pd.to_numeric(ok.get("condense_epochs", pd.Series(math.nan, index=ok.index)), errors="coerce")
+    sub = ok.assign(_sel=sel, _ran=ran)[sel.notna()]
+    if sub.empty:
+        return pd.DataFrame(columns=cols)
+
+    def spread(xs: pd.Series) -> str:
+        xs = xs.dropna()
+        if xs.empty:
+            return "?"
+        lo, mid, hi = xs.min(), xs.median(), xs.max()
+        return f"{mid:.0f}" if lo == hi else f"{mid:.0f} ({lo:.0f}-{hi:.0f})"
+
+    out = []
+    for (m, d, q), g in sub.groupby(["method", "dataset_full", "ratio"], sort=True):
+        per_seed = g.groupby("seed")[["_sel", "_ran", "condense_s"]].first()
+        budget, every, patience = _budget(str(m), str(d))
+        out.append({"method": m, "dataset": g["dataset"].iloc[0], "ratio": f"{float(q):g}", "seeds": len(per_seed),
+                    "budget": budget, "validated every": every, "patience": patience,
+                    "epochs run": spread(per_seed["_ran"]), "epoch selected": spread(per_seed["_sel"]),
+                    "condensation s": f"{pd.to_numeric(per_seed['condense_s']).median():.0f}"})
+    return pd.DataFrame(out, columns=cols)
+
+
 def _tally(cells: pd.DataFrame) -> tuple[float, int, int, int]:
     """Mean paired difference of some answer cells and how many say better / worse / no difference."""
     counts = cells["verdict"].value_counts()
@@ -387,6 +437,14 @@ def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: s
     parts.append(frame_markdown(table[cols].rename(columns={"verdict_holm": "verdict (Holm)"})))
     for arch in sorted(set(ok["arch"])):
         parts += [f"\n## Scores, {arch}\n", frame_markdown(scores(ok, arch, study), "method")]
+    bud = budgets(ok)
+    if len(bud):
+        parts += ["\n## Budgets\n",
+                  "What each learned method was given and what it used, from the rows: the maximum epochs (or"
+                  " iterations), the validation interval, the plateau patience (0: the whole budget runs), and over"
+                  " seeds the median (range) of the epochs it ran and of the epoch it selected on validation, with"
+                  " the median condensation seconds. `?`: rows made before the suite recorded it.\n",
+                  frame_markdown(bud)]
     parts += ["\n## Condensed graphs: mean edges / possible edges\n", frame_markdown(edges(ok, study), "method")]
     conv = convergence(ok, logs)
     if len(conv):
