@@ -153,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--publish", default=None, metavar="DEST",
                     help="copy the rows of the results folder RESULTS into the leaderboard folder DEST and "
                          "regenerate its tables and figures")
+    lb.add_argument("--suite", default=None, metavar="FILE",
+                    help="with --publish: copy only the (method, dataset, ratio) groups of the suite FILE whose "
+                         "every (arch, seed) row is ok, and list the groups left out (a study still running)")
 
     ls = sub.add_parser("list", help="list methods, datasets and architectures; or show a method's configuration")
     ls.add_argument("--config", default=None, metavar="METHOD[:k=v...]",
@@ -363,8 +366,25 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         print(f"gcbench check: {'passed' if report.ok else f'failed ({len(report.problems)} problem(s))'}",
               file=sys.stderr)
         return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+    if args.suite and not args.publish:
+        raise GCBenchError("--suite goes with --publish")
     if args.publish:
-        written, skipped = publish(args.results, args.publish, echo=_echo)
+        select = None
+        if args.suite:
+            from gcbench.suite import load_suite
+
+            suite = load_suite(args.suite)
+            left: list[str] = []
+
+            def select(rows):  # the suite's complete groups; what is left out is printed below
+                kept, out = suite.complete_rows(rows)
+                left.extend(out)
+                return kept
+
+        written, skipped = publish(args.results, args.publish, echo=_echo, select=select)
+        if args.suite:
+            for line in left:
+                print(f"gcbench: left out {line}", file=sys.stderr)
         for kind, reason in skipped:
             print(f"gcbench plot: skipped {kind}: {reason}", file=sys.stderr)
         print(f"gcbench: published {args.results} to {args.publish} ({len(written)} generated file(s))",

@@ -338,6 +338,24 @@ def rows_frame(rows: list[dict[str, str]]) -> pd.DataFrame:
     return df
 
 
+def write_rows(rows: list[dict[str, str]], path: str | os.PathLike) -> None:
+    """Write rows as read from a store (text values, :attr:`ResultsStore.rows`) to a new results file at
+    ``path`` (header ``COLUMNS``; written to a temporary sibling and renamed, so a kill leaves no torn
+    file); the values are copied as they are, not re-formatted."""
+    p = Path(path)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({c: r.get(c, "") for c in COLUMNS})
+    tmp = p.with_name(f".{p.name}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as f:
+        f.write(buf.getvalue())
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, p)
+
+
 def read_results(path: str | os.PathLike) -> pd.DataFrame:
     """Read and validate a results.csv into a DataFrame (error if missing or malformed)."""
     p = Path(path)

@@ -130,6 +130,55 @@ class Suite:
     def _where(self) -> str:
         return f"suite {self.path or self.name}: "
 
+    def expected_groups(self) -> dict[tuple[str, str, str], set[tuple[str, int]]]:
+        """Per (method label, dataset, ratio key) that the suite's grids name: the (arch, seed) pairs its
+        rows must cover (ratio key ``""`` for a ratio-free method such as ``whole``; labels and datasets
+        canonical, as rows carry them)."""
+        from gcbench.condensers.base import MethodSpec
+        from gcbench.results import ratio_key
+
+        out: dict[tuple[str, str, str], set[tuple[str, int]]] = {}
+        for g in self.grids:
+            for m in g.methods:
+                spec = MethodSpec(m)
+                ratios = [None] if spec.cls.ratio_free else g.ratios
+                for d in g.datasets:
+                    dataset = canonical(*parse_spec(d, "dataset"))
+                    for r in ratios:
+                        out.setdefault((spec.label, dataset, ratio_key(r)), set()).update(
+                            (a, int(s)) for a in g.archs for s in g.seeds)
+        return out
+
+    def complete_rows(self, results: Any) -> tuple[Any, list[str]]:
+        """The rows of ``results`` (a results frame) in the suite's complete groups, and one line per group
+        left out: a (method, dataset, ratio) group is complete when every (arch, seed) pair the suite names
+        for it has an ok row; rows of groups the suite does not name are left out too. How a study whose
+        run is still going publishes only finished cells (``gcbench leaderboard RUN --publish DEST
+        --suite FILE``)."""
+        from gcbench.results import ratio_key
+
+        expected = self.expected_groups()
+        keys = list(zip(results["method"].astype(str), results["dataset"].astype(str),
+                        results["ratio"].map(ratio_key)))
+        have: dict[tuple[str, str, str], set[tuple[str, int]]] = {}
+        for k, a, s, st in zip(keys, results["arch"].astype(str), results["seed"], results["status"]):
+            if st == "ok":
+                have.setdefault(k, set()).add((a, int(float(s))))
+        complete = {k for k, need in expected.items() if need <= have.get(k, set())}
+        left = []
+        for k in sorted(set(keys) | set(expected)):
+            if k in complete:
+                continue
+            m, d, r = k
+            where = f"{m} / {d}{f' / r={r}' if r else ''}"
+            if k not in expected:
+                left.append(f"{where}: not in the suite")
+            else:
+                got = len(expected[k] & have.get(k, set()))
+                left.append(f"{where}: {got} of {len(expected[k])} (arch, seed) rows ok")
+        mask = [k in complete for k in keys]
+        return results[mask], left
+
 
 def _fail(where: str, msg: str) -> GCBenchError:
     return GCBenchError(f"{where}: {msg}")

@@ -519,3 +519,43 @@ def test_check_fails_on_committed_failed_rows_and_bad_folders(tmp_path, capsys):
     with pytest.raises(GCBenchError, match="malformed"):
         publish(bad, dest)
     assert sorted(p.name for p in dest.rglob("*")) == before
+
+
+def test_publish_with_a_suite_keeps_only_its_complete_groups(tmp_path, capsys):
+    """A study still running publishes its finished (method, dataset, ratio) groups only: every (arch, seed)
+    of the suite ok; incomplete groups, failed rows and methods the suite does not name stay out, are listed,
+    and their logs are not copied. The published folder passes --check."""
+    from gcbench import cli
+    from gcbench.report.folder import check_folder
+
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: s\narchs: [gcn, mlp]\nseeds: 0-1\ngrids:\n  - name: g\n"
+                     "    methods: [whole, random, herding]\n    datasets: [cora]\n    ratios: [0.5]\n")
+    rs = [row(m, 0.5, s, 0.7 + s / 100, arch=a) for m in ("whole", "random") for s in (0, 1) for a in ("gcn", "mlp")]
+    rs += [row("herding", 0.5, s, 0.7, arch=a) for s, a in ((0, "gcn"), (0, "mlp"), (1, "gcn"))]  # 3 of 4
+    rs += [row("herding", 0.5, 1, 0.7, arch="mlp", status="failed", error="boom")]
+    rs += [row("kcenter", 0.5, s, 0.7, arch=a) for s in (0, 1) for a in ("gcn", "mlp")]  # not in the suite
+    run = results_folder(tmp_path / "run", rs)
+    (run / "logs").mkdir()
+    for stem in ("random__cora__r0.5__s0__abc", "herding__cora__r0.5__s0__abc", "whole__cora__full__s1__abc"):
+        (run / "logs" / f"{stem}.csv").write_text("epoch,loss,elapsed_s,val_score\n1,0.5,1.0,0.4\n")
+    dest = tmp_path / "lb"
+    assert cli.main(["leaderboard", str(run), "--publish", str(dest), "--suite", str(suite)]) == 0
+    err = capsys.readouterr().err
+    assert "left out herding / cora / r=0.5: 3 of 4 (arch, seed) rows ok" in err
+    assert "left out kcenter / cora / r=0.5: not in the suite" in err
+    pub = pd.read_csv(dest / "results.csv")
+    assert sorted(set(pub["method"])) == ["random", "whole"] and len(pub) == 8
+    assert sorted(p.stem for p in (dest / "logs").glob("*.csv")) == ["random__cora__r0.5__s0__abc",
+                                                                     "whole__cora__full__s1__abc"]
+    # the values are copied as written, not re-formatted
+    src_lines = (run / "results.csv").read_text().splitlines()
+    assert all(line in src_lines for line in (dest / "results.csv").read_text().splitlines())
+    assert check_folder(dest).ok
+    assert cli.main(["leaderboard", str(run), "--suite", str(suite)]) != 0
+    assert "--suite goes with --publish" in capsys.readouterr().err
+    empty = tmp_path / "s2.yaml"
+    empty.write_text(suite.read_text().replace("[whole, random, herding]", "[herding]"))
+    assert cli.main(["leaderboard", str(run), "--publish", str(dest), "--suite", str(empty)]) != 0
+    assert "selected; nothing to publish" in capsys.readouterr().err
+    assert check_folder(dest).ok and len(pd.read_csv(dest / "results.csv")) == 8  # what was published stays

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +43,7 @@ from gcbench.report.render import (
 )
 from gcbench.report.rows import REFERENCE_METHOD, Prepared, cell_text, fmt_ratio, hash_conflicts, prepare, read_inputs
 from gcbench.report.study import STUDY_FILE, Study, default_study, folder_study, report_if_answered
+from gcbench.results import ResultsStore, rows_frame, write_rows
 from gcbench.util import slug
 
 ROW_DIRS = ("nas", "logs")
@@ -275,10 +276,13 @@ def build_folder(src: str | Path, out: str | Path, *, figures: bool = True,
     return written, p.skipped
 
 
-def publish(run: str | Path, dest: str | Path, *, echo=None) -> tuple[list[Path], list[tuple[str, str]]]:
+def publish(run: str | Path, dest: str | Path, *, echo=None,
+            select: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> tuple[list[Path], list[tuple[str, str]]]:
     """Replace the rows of the leaderboard folder ``dest`` by those of the results folder ``run`` and
     regenerate everything in ``dest`` (tables and figures). ``dest`` must be new, empty or a leaderboard
-    folder (it has a ``results.csv``); only rows, tables and figures are removed from it."""
+    folder (it has a ``results.csv``); only rows, tables and figures are removed from it. ``select`` keeps
+    a subset of the rows (e.g. a suite's complete groups, :meth:`gcbench.suite.Suite.complete_rows`); the
+    per-epoch logs of the cells it drops are not copied."""
     run, dest = Path(run), Path(dest)
     if not (run / "results.csv").is_file():
         raise GCBenchError(f"no results.csv in {run}")
@@ -290,6 +294,16 @@ def publish(run: str | Path, dest: str | Path, *, echo=None) -> tuple[list[Path]
         raise GCBenchError(f"{dest} is not empty and has no results.csv: not a leaderboard folder, left alone")
     if dest.resolve() == run.resolve():
         raise GCBenchError("publish: the run folder and the destination are the same")
+    kept: list[dict[str, str]] | None = None
+    keep_log: Callable[[str], bool] = lambda stem: True  # noqa: E731
+    if select is not None:  # before anything in dest is touched
+        raw = ResultsStore(run / "results.csv").rows
+        kept = [raw[i] for i in select(rows_frame(raw)).index]
+        if not kept:
+            raise GCBenchError(f"publish: no rows of {run} are selected; nothing to publish")
+        cells = {"__".join((slug(r["method"]), slug(r["dataset"]), f"r{float(r['ratio']):g}" if r["ratio"] else "full",
+                            f"s{int(float(r['seed']))}")) for r in kept}
+        keep_log = lambda stem: "__".join(stem.split("__")[:4]) in cells  # noqa: E731
     dest.mkdir(parents=True, exist_ok=True)
     for p in list(dest.glob("*.csv")) + list(dest.glob("*.md")):
         p.unlink()
@@ -297,13 +311,18 @@ def publish(run: str | Path, dest: str | Path, *, echo=None) -> tuple[list[Path]
                          (FIGURES_DIR, "*.pdf")):
         for p in (dest / sub).glob(pattern):
             p.unlink()
-    shutil.copyfile(run / "results.csv", dest / "results.csv")
+    if kept is None:
+        shutil.copyfile(run / "results.csv", dest / "results.csv")
+    else:
+        write_rows(kept, dest / "results.csv")
     if (run / STUDY_FILE).is_file():
         shutil.copyfile(run / STUDY_FILE, dest / STUDY_FILE)
     elif (dest / STUDY_FILE).is_file():
         (dest / STUDY_FILE).unlink()
     for sub in ROW_DIRS:
         for p in sorted((run / sub).glob("*.csv")):
+            if sub == "logs" and not keep_log(p.stem):
+                continue
             (dest / sub).mkdir(parents=True, exist_ok=True)
             shutil.copyfile(p, dest / sub / p.name)
     return build_folder(dest, dest, echo=echo)
