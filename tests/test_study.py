@@ -317,3 +317,45 @@ def test_the_study_runs_learned_methods_at_reference_budgets_with_plateau_stops(
                 assert "epochs" not in opts and "iterations" not in opts, m
                 assert opts.get("patience") == 100, m
                 assert opts.get("val_every", 10) == 10 and "select_every" not in opts, m
+
+
+def test_conflict_level_interaction_separates_a_changing_answer_from_a_constant_one():
+    from gcbench.report.study import interaction
+
+    low, high = f"{SYN}:conflict_frac=0.0", f"{SYN}:conflict_frac=0.6"
+    noise = [0.0, 1.0, -1.0, 0.5, -0.5]
+    jitter = [0.3, -0.2, 0.1, -0.4, 0.2]  # sums to 0
+    rows = []
+    for s, (e, j) in enumerate(zip(noise, jitter)):
+        # SR-GM - GCond: +5 at level 0.6, -5 at level 0 (depends on the level); SR-GM - random: +10 at both
+        rows += [row("srgm", s, (60 + e + 5) / 100, dataset=high), row("gcond", s, (60 + e) / 100, dataset=high),
+                 row("srgm", s, (70 + e - 5) / 100, dataset=low), row("gcond", s, (70 - e) / 100, dataset=low),
+                 row("random", s, (55 + e + j) / 100, dataset=high), row("random", s, (55 + e - j) / 100, dataset=low)]
+    ok = _ok_rows(frame(rows))
+    ok["dataset_full"] = ok["dataset"]
+    inter = interaction(ok).set_index("question")
+    vs_gcond = inter.loc["SR-GM beats GCond"]
+    assert vs_gcond["levels"] == "0, 0.6" and vs_gcond["diff by level"] == "-5.0, +5.0"
+    assert vs_gcond["p"] < 1e-6 and vs_gcond["p_holm"] < 0.05
+    coreset = inter.loc["SR-GM beats the best coreset"]
+    assert coreset["diff by level"] == "+10.0, +10.0" and coreset["p"] > 0.9 and coreset["p_holm"] > 0.9
+    text = report(frame(rows))
+    assert "## Does the conflict level change the answer?" in text
+    one_level = report(frame([r for r in rows if r["dataset"] == high]))
+    assert "## Does the conflict level change the answer?" not in one_level
+
+
+def test_cross_arch_gap_is_paired_by_seed():
+    from gcbench.report.study import cross_arch_gap
+
+    rows = []
+    for s, e in enumerate([0.0, 3.0, -3.0]):
+        rows += [row("srgm", s, (70 + e) / 100), row("srgm", s, (66 + e) / 100, arch="gat"),
+                 row("srgm", s, (71 + e) / 100, arch="mlp"), row("whole", s, 0.8), row("whole", s, 0.78, arch="gat")]
+    ok = _ok_rows(frame(rows))
+    gap = cross_arch_gap(ok).set_index("variant")
+    # the seed effect (e) cancels in the pairing: an interval of zero width
+    assert gap.loc["srgm", "gcn - gat"] == "+4.0 ± 0.0" and gap.loc["srgm", "gcn - mlp"] == "-1.0 ± 0.0"
+    assert gap.loc["whole", "gcn - gat"] == "+2.0 ± 0.0" and gap.loc["whole", "ratio"] == ""
+    assert gap.loc["whole", "gcn - mlp"] == ""  # no mlp rows of the whole graph
+    assert "## Cross-architecture gap" in report(frame(rows))

@@ -289,6 +289,74 @@ def convergence(ok: pd.DataFrame, logs: list[tuple[str, pd.DataFrame]] | None) -
     return pd.DataFrame(out, columns=cols)
 
 
+def cross_arch_gap(ok: pd.DataFrame, study: Study | None = None, reference: str = "gcn") -> pd.DataFrame:
+    """Claim 4 (cross-architecture generalisation): per variant, dataset and ratio, the paired-by-seed
+    difference ``reference`` minus each other architecture (points, mean ± 95 % interval): how much a
+    condensed graph made for (and selected with) GCN loses when another architecture trains on it. The
+    ``whole`` graph's own gaps are the floor: what the architectures differ by on the full data."""
+    order = (study or default_study()).order
+    archs = [a for a in sorted(set(ok["arch"])) if a != reference]
+    cols = ["variant", "dataset", "ratio", *[f"{reference} - {a}" for a in archs]]
+    if reference not in set(ok["arch"]) or not archs:
+        return pd.DataFrame(columns=cols)
+    out = []
+    for v in _order(set(ok["variant"]), order):
+        rows = ok[ok["variant"] == v]
+        for (d, q), g in rows.groupby(["dataset", rows["ratio"].fillna(-1.0)], sort=True):
+            ref = g[g["arch"] == reference]
+            by_seed = {int(s): float(x) for s, x in zip(ref["seed"], ref["score"])}
+            if not by_seed:
+                continue
+            line = {"variant": v, "dataset": d, "ratio": "" if q < 0 else f"{q:g}"}
+            for a in archs:
+                other = g[g["arch"] == a]
+                m, h, n = paired_diff_ci(by_seed, {int(s): float(x) for s, x in zip(other["seed"], other["score"])})
+                line[f"{reference} - {a}"] = "" if n == 0 else (f"{m:+.1f} ± {h:.1f}" if n > 1 else f"{m:+.1f}")
+            out.append(line)
+    return pd.DataFrame(out, columns=cols)
+
+
+INTERACTION_COLUMNS = ["question", "family", "ratio", "arch", "levels", "diff by level", "p", "p_holm"]
+
+
+def interaction(ans_ok: pd.DataFrame, study: Study | None = None) -> pd.DataFrame:
+    """Does the conflict level change an answer? Per question, dataset family (the same generator at several
+    ``conflict_frac`` levels), ratio and architecture: the seed-paired differences ``a - b`` at each level
+    and the one-way ANOVA p-value of "the mean difference is the same at every level" (an interaction test
+    of method x level), Holm-adjusted over all rows of this table. A small p says the verdict depends on the
+    level; a large one does not show that it does not (few seeds)."""
+    from scipy.stats import f_oneway
+
+    study = study or default_study()
+    full = ans_ok["dataset_full"] if "dataset_full" in ans_ok else ans_ok["dataset"]
+    short = dict(zip(full.astype(str), ans_ok["dataset"].astype(str)))
+    lv = conflict_levels(ans_ok.assign(dataset=full))
+    if lv.empty:
+        return pd.DataFrame(columns=INTERACTION_COLUMNS)
+    out = []
+    for qn in study.questions:
+        for (fam, q, arch), g in lv.groupby(["family", "ratio", "arch"], sort=True):
+            diffs: dict[float, list[float]] = {}
+            for level, gl in g.groupby("level", sort=True):
+                d = short[str(gl["dataset"].iloc[0])]
+                a, _ = _per_seed(ans_ok, qn.a, d, q, arch, study.groups)
+                b, _ = _per_seed(ans_ok, qn.b, d, q, arch, study.groups)
+                seeds = sorted(set(a) & set(b))
+                if len(seeds) >= 2:
+                    diffs[float(level)] = [a[s] - b[s] for s in seeds]
+            if len(diffs) < 2:
+                continue
+            groups = list(diffs.values())
+            flat = [x for xs in groups for x in xs]
+            p = math.nan if max(flat) == min(flat) else float(f_oneway(*groups).pvalue)
+            out.append({"question": qn.text, "family": fam, "ratio": q, "arch": arch,
+                        "levels": ", ".join(f"{lev:g}" for lev in diffs),
+                        "diff by level": ", ".join(f"{sum(xs) / len(xs):+.1f}" for xs in groups), "p": p})
+    res = pd.DataFrame(out, columns=INTERACTION_COLUMNS[:-1])
+    res["p_holm"] = holm(res["p"].astype(float)) if len(res) else []
+    return res
+
+
 def _budget(label: str, dataset: str) -> tuple[str, str, str]:
     """A learned method's maximum iterations, selection interval and patience from its resolved
     configuration (``"?"`` where the method is not installed or the label does not resolve; ``""`` for
@@ -437,6 +505,23 @@ def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: s
     parts.append(frame_markdown(table[cols].rename(columns={"verdict_holm": "verdict (Holm)"})))
     for arch in sorted(set(ok["arch"])):
         parts += [f"\n## Scores, {arch}\n", frame_markdown(scores(ok, arch, study), "method")]
+    gap = cross_arch_gap(ok, study)
+    if len(gap):
+        parts += ["\n## Cross-architecture gap\n",
+                  "Claim 4: per method, GCN's test score minus each other architecture's on the same condensed"
+                  " graphs, paired by seed (points, mean ± 95 % interval). `whole` is the full graph's own gap.\n",
+                  frame_markdown(gap)]
+    inter = interaction(ok, study)
+    if len(inter):
+        table = inter.copy()
+        table["ratio"] = table["ratio"].map(lambda q: f"{q:g}")
+        for c in ("p", "p_holm"):
+            table[c] = [f"{p:.3f}" if not math.isnan(p) else "" for p in table[c]]
+        parts += ["\n## Does the conflict level change the answer?\n",
+                  "Per question and (ratio, architecture): the mean paired difference at each conflict level and"
+                  " the one-way ANOVA p-value of equal differences across levels (method x level interaction),"
+                  " Holm-adjusted over this table (`p_holm`).\n",
+                  frame_markdown(table.rename(columns={"p_holm": "p (Holm)"}))]
     bud = budgets(ok)
     if len(bud):
         parts += ["\n## Budgets\n",
