@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         if inputs.results is None:
             raise GCBenchError(f"no results.csv in {out}")
         text = report(inputs.results, title=args.title or f"SR-GM study: {out.name}", study=folder_study(out),
-                      logs=inputs.logs)
+                      logs=inputs.logs, nas_rows=inputs.nas)
     except GCBenchError as exc:
         print(f"srgm_study: {exc}", file=sys.stderr)
         return 2

@@ -155,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "regenerate its tables and figures")
     lb.add_argument("--suite", default=None, metavar="FILE",
                     help="with --publish: copy only the (method, dataset, ratio) groups of the suite FILE whose "
-                         "every (arch, seed) row is ok, and list the groups left out (a study still running)")
+                         "every (arch, seed) row is ok and the suite's NAS studies that hold every configuration, "
+                         "and list what is left out (a study still running)")
 
     ls = sub.add_parser("list", help="list methods, datasets and architectures; or show a method's configuration")
     ls.add_argument("--config", default=None, metavar="METHOD[:k=v...]",
@@ -369,7 +370,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     if args.suite and not args.publish:
         raise GCBenchError("--suite goes with --publish")
     if args.publish:
-        select = None
+        select = keep_nas = None
         if args.suite:
             from gcbench.suite import load_suite
 
@@ -381,7 +382,13 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
                 left.extend(out)
                 return kept
 
-        written, skipped = publish(args.results, args.publish, echo=_echo, select=select)
+            def keep_nas(path):  # the suite's complete NAS studies
+                why = suite.complete_nas(path)
+                if why is not None:
+                    left.append(f"NAS {why}")
+                return why is None
+
+        written, skipped = publish(args.results, args.publish, echo=_echo, select=select, keep_nas=keep_nas)
         if args.suite:
             for line in left:
                 print(f"gcbench: left out {line}", file=sys.stderr)

@@ -180,6 +180,34 @@ class Suite:
         return results[mask], left
 
 
+    def complete_nas(self, path: Any) -> str | None:
+        """Why the NAS study file ``path`` (``nas/*.csv`` of a results folder) is not one of the suite's
+        complete NAS studies (one line), or None when it is: its (method, dataset, ratio, seed) is a study
+        the suite names and it holds every configuration of that study's search space at its epochs and
+        validation interval. A study still running, or one the suite does not name, is left out of a
+        ``--publish --suite``."""
+        from gcbench.condensers.base import MethodSpec
+        from gcbench.nas import DEFAULT_EPOCHS, DEFAULT_EVAL_EVERY, read_study_files, search_space
+
+        rows = read_study_files([Path(path)])
+        if rows.empty:
+            return f"{Path(path).name}: no rows"
+        first = rows.iloc[0]
+        key = (str(first["method"]), str(first["dataset"]), float(first["ratio"]), int(first["seed"]))
+        for st in self.nas:
+            if (MethodSpec(st.method).label, canonical(*parse_spec(st.dataset, "dataset")), float(st.ratio),
+                    int(st.seed)) != key:
+                continue
+            need = {c["config_id"] for c in search_space(st.configs)}
+            epochs, every = st.epochs or DEFAULT_EPOCHS, st.eval_every or DEFAULT_EVAL_EVERY
+            got = {int(i) for i, e, k in zip(rows["config_id"], rows["epochs"], rows["eval_every"])
+                   if int(e) == epochs and int(k) == every}
+            if need <= got:
+                return None
+            return f"{Path(path).name}: {len(need & got)} of {len(need)} configurations"
+        return f"{Path(path).name}: not a NAS study of the suite"
+
+
 def _fail(where: str, msg: str) -> GCBenchError:
     return GCBenchError(f"{where}: {msg}")
 

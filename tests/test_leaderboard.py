@@ -559,3 +559,40 @@ def test_publish_with_a_suite_keeps_only_its_complete_groups(tmp_path, capsys):
     assert cli.main(["leaderboard", str(run), "--publish", str(dest), "--suite", str(empty)]) != 0
     assert "selected; nothing to publish" in capsys.readouterr().err
     assert check_folder(dest).ok and len(pd.read_csv(dest / "results.csv")) == 8  # what was published stays
+
+
+def test_publish_with_a_suite_keeps_only_its_complete_nas_studies(tmp_path, capsys):
+    """A suite's NAS study is published once it holds every configuration of its search space; a study still
+    running and one the suite does not name stay out and are listed."""
+    from gcbench import cli
+    from gcbench.nas import STUDY_COLUMNS, search_space, study_filename, write_csv
+    from gcbench.report.folder import check_folder
+
+    suite = tmp_path / "s.yaml"
+    suite.write_text("name: s\narchs: [gcn]\nseeds: 0-1\ngrids:\n  - name: g\n"
+                     "    methods: [random, herding]\n    datasets: [cora]\n    ratios: [0.5]\n"
+                     "nas:\n  - {methods: [random, herding], dataset: cora, ratio: 0.5, seed: 0, configs: 6,"
+                     " epochs: 100}\n")
+    rs = [row(m, 0.5, s, 0.7 + s / 100) for m in ("random", "herding") for s in (0, 1)]
+    run = results_folder(tmp_path / "run", rs)
+    space = search_space(6)
+
+    def study(method, n):
+        rows = [{"method": method, "dataset": "cora", "ratio": 0.5, "seed": 0, **c, "epochs": 100, "eval_every": 10,
+                 "cond_val": 0.5 + k / 100, "cond_test": 0.5, "full_val": 0.6 + k / 100, "full_test": 0.6,
+                 "cond_s": 1.0, "full_s": 1.0, "n_syn_nodes": 70, "metric": "accuracy", "config_hash": "h",
+                 "dataset_sha": "s", "versions": "v", "timestamp": "t"} for k, c in enumerate(space[:n])]
+        write_csv(run / "nas" / study_filename(method, "cora", 0.5, 0), STUDY_COLUMNS, rows)
+
+    study("random", 6)
+    study("herding", 3)  # still running
+    study("kcenter", 6)  # not a study of the suite
+    dest = tmp_path / "lb"
+    assert cli.main(["leaderboard", str(run), "--publish", str(dest), "--suite", str(suite)]) == 0
+    err = capsys.readouterr().err
+    assert "left out NAS herding__cora__r0.5__s0.csv: 3 of 6 configurations" in err
+    assert "left out NAS kcenter__cora__r0.5__s0.csv: not a NAS study of the suite" in err
+    assert [p.name for p in (dest / "nas").glob("*.csv")] == ["random__cora__r0.5__s0.csv"]
+    nas_md = (dest / "nas.md").read_text()
+    assert "random" in nas_md and "herding" not in nas_md and "kcenter" not in nas_md
+    assert check_folder(dest).ok

@@ -359,3 +359,32 @@ def test_cross_arch_gap_is_paired_by_seed():
     assert gap.loc["whole", "gcn - gat"] == "+2.0 ± 0.0" and gap.loc["whole", "ratio"] == ""
     assert gap.loc["whole", "gcn - mlp"] == ""  # no mlp rows of the whole graph
     assert "## Cross-architecture gap" in report(frame(rows))
+
+
+def test_nas_claim_summarises_rank_correlations_over_seeds_and_pairs_them():
+    from gcbench.report.study import nas_claim
+    from tests.test_nas import study_rows
+
+    full = [0.5, 0.6, 0.7, 0.8, 0.9]
+    studies = []
+    for s in range(3):
+        # srgm ranks the five configurations as the full graph does (rho = 1); gcond reverses two adjacent
+        # pairs (rho = 0.8) in every seed, so the paired difference is exactly +0.2 with a zero-width interval
+        studies.append(study_rows([0.1, 0.2, 0.3, 0.4, 0.5], full, method="srgm:patience=100:val_every=10", seed=s))
+        studies.append(study_rows([0.2, 0.1, 0.4, 0.3, 0.5], full, method="gcond:val_every=10", seed=s))
+    studies.append(study_rows([0.5, 0.4, 0.3, 0.2, 0.1], full, method="kmeans-agg", seed=0))  # rho = -1, 1 seed
+    nas_rows = pd.concat(studies, ignore_index=True)
+    per, paired = nas_claim(nas_rows)
+    per = per.set_index("method")
+    assert per.loc["srgm", "spearman"] == "1.00 ± 0.00 (3)" and per.loc["gcond", "spearman"] == "0.80 ± 0.00 (3)"
+    assert per.loc["srgm", "gap"] == "0.0 ± 0.0 (3)" and per.loc["srgm", "chosen rank"] == "1 of 5"
+    assert per.loc["kmeans-agg", "spearman"] == "-1.00 (1)" and per.loc["kmeans-agg", "chosen rank"] == "5 of 5"
+    assert list(per.index) == ["kmeans-agg", "gcond", "srgm"]  # the study's order, not the alphabet
+    row_ = paired.set_index("question").loc["SR-GM beats GCond"]
+    assert row_["Spearman diff ± CI"] == "+0.20 ± 0.00" and row_["n"] == 3 and row_["verdict"] == "better"
+    assert nas_claim(None)[0].empty
+    rows = [row("srgm:patience=100:val_every=10", s, 0.7) for s in range(3)]
+    rows += [row("gcond:val_every=10", s, 0.6) for s in range(3)]
+    text = report(frame(rows), nas_rows=nas_rows)
+    assert "## Architecture search on the condensed graph" in text and "+0.20 ± 0.00" in text
+    assert "## Architecture search" not in report(frame(rows))

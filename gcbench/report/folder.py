@@ -230,7 +230,7 @@ def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame
             "the condensed and on the full graph, and the full-graph score of the configuration chosen on the\n"
             "condensed graph. Tables: [nas.md](nas.md), [nas.csv](nas.csv); one row per configuration in `nas/`.\n")
     study = study or default_study()
-    study_md = report_if_answered(df, study, logs)
+    study_md = report_if_answered(df, study, logs, nas_rows)
     if study_md is not None:
         extra_files.append(("study.md", study_md))
         about = study.description or "Seed-paired comparisons in [study.md](study.md)."
@@ -277,12 +277,14 @@ def build_folder(src: str | Path, out: str | Path, *, figures: bool = True,
 
 
 def publish(run: str | Path, dest: str | Path, *, echo=None,
-            select: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> tuple[list[Path], list[tuple[str, str]]]:
+            select: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+            keep_nas: Callable[[Path], bool] | None = None) -> tuple[list[Path], list[tuple[str, str]]]:
     """Replace the rows of the leaderboard folder ``dest`` by those of the results folder ``run`` and
     regenerate everything in ``dest`` (tables and figures). ``dest`` must be new, empty or a leaderboard
     folder (it has a ``results.csv``); only rows, tables and figures are removed from it. ``select`` keeps
     a subset of the rows (e.g. a suite's complete groups, :meth:`gcbench.suite.Suite.complete_rows`); the
-    per-epoch logs of the cells it drops are not copied."""
+    per-epoch logs of the cells it drops are not copied; ``keep_nas`` (a NAS study file of ``run`` -> keep
+    it?) does the same for the NAS studies."""
     run, dest = Path(run), Path(dest)
     if not (run / "results.csv").is_file():
         raise GCBenchError(f"no results.csv in {run}")
@@ -321,7 +323,7 @@ def publish(run: str | Path, dest: str | Path, *, echo=None,
         (dest / STUDY_FILE).unlink()
     for sub in ROW_DIRS:
         for p in sorted((run / sub).glob("*.csv")):
-            if sub == "logs" and not keep_log(p.stem):
+            if (sub == "logs" and not keep_log(p.stem)) or (sub == "nas" and keep_nas and not keep_nas(p)):
                 continue
             (dest / sub).mkdir(parents=True, exist_ok=True)
             shutil.copyfile(p, dest / sub / p.name)

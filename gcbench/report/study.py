@@ -357,6 +357,67 @@ def interaction(ans_ok: pd.DataFrame, study: Study | None = None) -> pd.DataFram
     return res
 
 
+NAS_COLUMNS = ["method", "dataset", "ratio", "configs", "epochs", "spearman", "kendall", "gap", "chosen rank"]
+
+
+def nas_claim(nas_rows: pd.DataFrame | None, study: Study | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Claim 5 (architecture search on the condensed graph) from the folder's NAS studies (``nas/``, one per
+    method, dataset, ratio and seed; :func:`gcbench.nas.nas_summary`): per variant, dataset and ratio, over
+    seeds, the Spearman and Kendall rank correlations between the configurations' validation scores on the
+    condensed and on the full graph and the full-graph test points lost by choosing on the condensed graph
+    (``gap``, 0 = the full graph's own choice), each as mean ± 95 % interval (n seeds), with the median rank
+    of the chosen configuration; and, for each question of ``study`` whose two sides (variants, not groups)
+    both have NAS studies, the seed-paired difference of their Spearman correlations. Empty frames where the
+    folder has no NAS rows."""
+    from gcbench.nas import nas_summary
+
+    if nas_rows is None or nas_rows.empty:
+        return pd.DataFrame(columns=NAS_COLUMNS), pd.DataFrame()
+    study = study or default_study()
+    summ = nas_summary(nas_rows)
+    summ["variant"] = summ["method"].astype(str).map(variant)
+    names = short_names(sorted(set(summ["dataset"].astype(str))))
+    summ["dataset"] = summ["dataset"].astype(str).map(names)
+    keys = ["dataset", "ratio", "variant", "n_configs", "epochs"]
+    rank = {v: i for i, v in enumerate(_order(set(summ["variant"]), study.order))}
+    table = []
+    for (d, q, v, nc, ep), g in sorted(summ.groupby(keys), key=lambda kv: (kv[0][0], kv[0][1], rank[kv[0][2]])):
+        table.append({"method": v, "dataset": d, "ratio": f"{q:g}", "configs": int(nc), "epochs": int(ep),
+                      "spearman": _corr_cell(*mean_ci(g["spearman"])), "kendall": _corr_cell(*mean_ci(g["kendall"])),
+                      "gap": _cell(*mean_ci(g["gap"])),
+                      "chosen rank": f"{g['chosen_rank'].median():g} of {int(nc)}"})
+    per = pd.DataFrame(table, columns=NAS_COLUMNS)
+    paired = []
+    for qn in study.questions:
+        if qn.a in study.groups or qn.b in study.groups:
+            continue
+        for (d, q), g in summ.groupby(["dataset", "ratio"], sort=True):
+            a = {int(s): float(x) for s, x in zip(*_nas_side(g, qn.a))}
+            b = {int(s): float(x) for s, x in zip(*_nas_side(g, qn.b))}
+            if not a or not b:
+                continue
+            diff, half, n = paired_diff_ci(a, b)
+            cell = f"{diff:+.2f} ± {half:.2f}" if not math.isnan(half) else f"{diff:+.2f}"
+            paired.append({"question": qn.text, "dataset": d, "ratio": f"{q:g}", "Spearman diff ± CI": cell,
+                           "n": n, "verdict": verdict(diff, half), "p": paired_p(a, b)})
+    paired_df = pd.DataFrame(paired)
+    if len(paired_df):
+        paired_df["p (Holm)"] = [f"{p:.3f}" if not math.isnan(p) else "" for p in holm(paired_df["p"].astype(float))]
+        paired_df["p"] = [f"{p:.3f}" if not math.isnan(p) else "" for p in paired_df["p"]]
+    return per, paired_df
+
+
+def _nas_side(g: pd.DataFrame, v: str) -> tuple[pd.Series, pd.Series]:
+    r = g[g["variant"] == v]
+    return r["seed"], r["spearman"]
+
+
+def _corr_cell(m: float, h: float, n: int) -> str:
+    if n == 0 or math.isnan(m):
+        return ""
+    return f"{m:.2f} ± {h:.2f} ({n})" if not math.isnan(h) else f"{m:.2f} ({n})"
+
+
 def _budget(label: str, dataset: str) -> tuple[str, str, str]:
     """A learned method's maximum iterations, selection interval and patience from its resolved
     configuration (``"?"`` where the method is not installed or the label does not resolve; ``""`` for
@@ -449,17 +510,18 @@ def short_names(datasets: list[str]) -> dict[str, str]:
 
 
 def report(results: pd.DataFrame, title: str | None = None, study: Study | None = None,
-           logs: list[tuple[str, pd.DataFrame]] | None = None) -> str:
+           logs: list[tuple[str, pd.DataFrame]] | None = None, nas_rows: pd.DataFrame | None = None) -> str:
     """The whole Markdown report of ``study`` (default: :func:`default_study`; ``title`` defaults to the
     study's) on ``results`` and, for the convergence table, the folder's per-epoch ``logs`` (see the module
-    docstring)."""
+    docstring) and, for claim 5, the folder's NAS rows (:func:`nas_claim`)."""
     study = study or default_study()
     ok, names, ans = _prepared(results, study)
-    return _render(ok, names, ans, title or study.title, study, logs)
+    return _render(ok, names, ans, title or study.title, study, logs, nas_rows)
 
 
 def report_if_answered(results: pd.DataFrame, study: Study | None = None,
-                       logs: list[tuple[str, pd.DataFrame]] | None = None) -> str | None:
+                       logs: list[tuple[str, pd.DataFrame]] | None = None,
+                       nas_rows: pd.DataFrame | None = None) -> str | None:
     """:func:`report` where the rows answer at least one question, else None (rows without a question's
     two sides, no ok rows, or one variant at several budgets: a leaderboard of such rows has no study)."""
     study = study or default_study()
@@ -467,7 +529,7 @@ def report_if_answered(results: pd.DataFrame, study: Study | None = None,
         ok, names, ans = _prepared(results, study)
     except GCBenchError:
         return None
-    return _render(ok, names, ans, study.title, study, logs) if len(ans) else None
+    return _render(ok, names, ans, study.title, study, logs, nas_rows) if len(ans) else None
 
 
 def _prepared(results: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, dict[str, str], pd.DataFrame]:
@@ -479,7 +541,7 @@ def _prepared(results: pd.DataFrame, study: Study) -> tuple[pd.DataFrame, dict[s
 
 
 def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: str, study: Study,
-            logs: list[tuple[str, pd.DataFrame]] | None = None) -> str:
+            logs: list[tuple[str, pd.DataFrame]] | None = None, nas_rows: pd.DataFrame | None = None) -> str:
     legend = [f"* `{short}`: `{full}`" for full, short in sorted(names.items(), key=lambda kv: kv[1]) if short != full]
     parts = [f"# {title}\n",
              "Test scores in %, mean ± 95 % Student-t interval over seeds (n). Differences are paired by seed;"
@@ -538,4 +600,18 @@ def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: s
                   " the first validated epoch whose validation score reaches 95 % of the best the run reached and"
                   " the condensation seconds until then (one core unless the rows say otherwise).\n",
                   frame_markdown(conv)]
+    per, paired = nas_claim(nas_rows, study)
+    if len(per):
+        parts += ["\n## Architecture search on the condensed graph\n",
+                  "Claim 5, from the NAS studies (`nas/`, `gcbench nas`): every configuration of the search space"
+                  " trained on the condensed graph and on the full graph (`epochs` each, selection on the full"
+                  " graph's validation nodes). `spearman`, `kendall`: rank correlation of the two validation"
+                  " scores; `gap`: full-graph test points lost by choosing the configuration on the condensed"
+                  " graph instead of the full graph; `chosen rank`: that configuration's rank among the full-graph"
+                  " validation scores. Mean ± 95 % interval over seeds (n).\n",
+                  frame_markdown(per)]
+        if len(paired):
+            parts += ["\nSeed-paired difference of the Spearman correlations (a - b) for the questions whose"
+                      " two sides both have NAS studies; p: paired t-test, Holm-adjusted over this table.\n",
+                      frame_markdown(paired)]
     return "\n".join(parts)
