@@ -362,8 +362,16 @@ def test_cross_arch_gap_is_paired_by_seed():
 
 
 def test_nas_claim_summarises_rank_correlations_over_seeds_and_pairs_them():
+    from gcbench.nas import SPACE, full_space
     from gcbench.report.study import nas_claim
-    from tests.test_nas import study_rows
+
+    space = full_space()
+
+    def study_rows(cond_val, full_val, *, method, seed):  # one NAS study: a row per configuration
+        return pd.DataFrame([{"method": method, "dataset": SYN, "ratio": 0.5, "seed": seed, "config_id": i,
+                              **{f: space[i][f] for f in SPACE}, "epochs": 200, "eval_every": 10, "cond_val": c,
+                              "full_val": f_, "cond_test": c, "full_test": f_, "metric": "accuracy"}
+                             for i, (c, f_) in enumerate(zip(cond_val, full_val))])
 
     full = [0.5, 0.6, 0.7, 0.8, 0.9]
     studies = []
