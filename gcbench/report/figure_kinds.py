@@ -170,8 +170,9 @@ def draw_nas(g: pd.DataFrame, ds: str, q: float, style: Style) -> Callable[[Any]
             axes[k // ncol][k % ncol].set_visible(False)
         handles, labels = axes[0][0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
+        epochs = "/".join(str(e) for e in sorted({int(e) for e in g["epochs"]}))
         fig.suptitle(f"NAS on {ds}, r={fmt_ratio(q)}: {int(g.groupby(['method', 'seed']).size().max())} "
-                     "configurations", fontsize=10)
+                     f"configurations x {epochs} epochs", fontsize=10)
         fig.set_size_inches(3.8 * ncol, 3.4 * nrow + 0.8)
     return draw
 
