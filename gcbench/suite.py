@@ -179,7 +179,6 @@ class Suite:
         mask = [k in complete for k in keys]
         return results[mask], left
 
-
     def complete_nas(self, path: Any) -> str | None:
         """Why the NAS study file ``path`` (``nas/*.csv`` of a results folder) is not one of the suite's
         complete NAS studies (one line), or None when it is: its (method, dataset, ratio, seed) is a study

@@ -154,10 +154,19 @@ def _ok_rows(results: pd.DataFrame) -> pd.DataFrame:
     return ok
 
 
-def _cell(m: float, h: float, n: int) -> str:
+def _cell(m: float, h: float, n: int, digits: int = 1) -> str:
     if n == 0:
         return ""
-    return f"{m:.1f} ± {h:.1f} ({n})" if not math.isnan(h) else f"{m:.1f} ({n})"
+    return f"{m:.{digits}f} ± {h:.{digits}f} ({n})" if not math.isnan(h) else f"{m:.{digits}f} ({n})"
+
+
+def _diff_text(d: float, h: float, digits: int = 1) -> str:
+    """A paired difference with its interval half-width (the width left out below two seeds)."""
+    return f"{d:+.{digits}f} ± {h:.{digits}f}" if not math.isnan(h) else f"{d:+.{digits}f}"
+
+
+def _p_text(p: float) -> str:
+    return f"{p:.3f}" if not math.isnan(p) else ""
 
 
 def _columns(ok: pd.DataFrame) -> list[tuple[str, float]]:
@@ -383,7 +392,8 @@ def nas_claim(nas_rows: pd.DataFrame | None, study: Study | None = None) -> tupl
     table = []
     for (d, q, v, nc, ep), g in sorted(summ.groupby(keys), key=lambda kv: (kv[0][0], kv[0][1], rank[kv[0][2]])):
         table.append({"method": v, "dataset": d, "ratio": f"{q:g}", "configs": int(nc), "epochs": int(ep),
-                      "spearman": _corr_cell(*mean_ci(g["spearman"])), "kendall": _corr_cell(*mean_ci(g["kendall"])),
+                      "spearman": _cell(*mean_ci(g["spearman"]), digits=2),
+                      "kendall": _cell(*mean_ci(g["kendall"]), digits=2),
                       "gap": _cell(*mean_ci(g["gap"])),
                       "chosen rank": f"{g['chosen_rank'].median():g} of {int(nc)}"})
     per = pd.DataFrame(table, columns=NAS_COLUMNS)
@@ -392,30 +402,23 @@ def nas_claim(nas_rows: pd.DataFrame | None, study: Study | None = None) -> tupl
         if qn.a in study.groups or qn.b in study.groups:
             continue
         for (d, q), g in summ.groupby(["dataset", "ratio"], sort=True):
-            a = {int(s): float(x) for s, x in zip(*_nas_side(g, qn.a))}
-            b = {int(s): float(x) for s, x in zip(*_nas_side(g, qn.b))}
+            a, b = _spearman_by_seed(g, qn.a), _spearman_by_seed(g, qn.b)
             if not a or not b:
                 continue
             diff, half, n = paired_diff_ci(a, b)
-            cell = f"{diff:+.2f} ± {half:.2f}" if not math.isnan(half) else f"{diff:+.2f}"
-            paired.append({"question": qn.text, "dataset": d, "ratio": f"{q:g}", "Spearman diff ± CI": cell,
+            paired.append({"question": qn.text, "dataset": d, "ratio": f"{q:g}",
+                           "Spearman diff ± CI": _diff_text(diff, half, 2),
                            "n": n, "verdict": verdict(diff, half), "p": paired_p(a, b)})
     paired_df = pd.DataFrame(paired)
     if len(paired_df):
-        paired_df["p (Holm)"] = [f"{p:.3f}" if not math.isnan(p) else "" for p in holm(paired_df["p"].astype(float))]
-        paired_df["p"] = [f"{p:.3f}" if not math.isnan(p) else "" for p in paired_df["p"]]
+        paired_df["p (Holm)"] = [_p_text(p) for p in holm(paired_df["p"].astype(float))]
+        paired_df["p"] = [_p_text(p) for p in paired_df["p"]]
     return per, paired_df
 
 
-def _nas_side(g: pd.DataFrame, v: str) -> tuple[pd.Series, pd.Series]:
+def _spearman_by_seed(g: pd.DataFrame, v: str) -> dict[int, float]:
     r = g[g["variant"] == v]
-    return r["seed"], r["spearman"]
-
-
-def _corr_cell(m: float, h: float, n: int) -> str:
-    if n == 0 or math.isnan(m):
-        return ""
-    return f"{m:.2f} ± {h:.2f} ({n})" if not math.isnan(h) else f"{m:.2f} ({n})"
+    return {int(s): float(x) for s, x in zip(r["seed"], r["spearman"])}
 
 
 def _budget(label: str, dataset: str) -> tuple[str, str, str]:
@@ -558,9 +561,8 @@ def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: s
              "\n## Per cell\n"]
     table = ans.copy()
     table["ratio"] = table["ratio"].map(lambda q: f"{q:g}")
-    table["diff ± CI"] = [f"{d:+.1f} ± {h:.1f}" if not math.isnan(h) else f"{d:+.1f}"
-                          for d, h in zip(table["diff"], table["ci"])]
-    table["p (Holm)"] = [f"{p:.3f}" if not math.isnan(p) else "" for p in table["p_holm"]]
+    table["diff ± CI"] = [_diff_text(d, h) for d, h in zip(table["diff"], table["ci"])]
+    table["p (Holm)"] = [_p_text(p) for p in table["p_holm"]]
     cols = ["question", "dataset", "ratio", "arch", "diff ± CI", "n", "verdict", "p (Holm)", "verdict_holm"]
     if table["picked"].astype(bool).any():
         cols.insert(4, "picked")
@@ -578,7 +580,7 @@ def _render(ok: pd.DataFrame, names: dict[str, str], ans: pd.DataFrame, title: s
         table = inter.copy()
         table["ratio"] = table["ratio"].map(lambda q: f"{q:g}")
         for c in ("p", "p_holm"):
-            table[c] = [f"{p:.3f}" if not math.isnan(p) else "" for p in table[c]]
+            table[c] = [_p_text(p) for p in table[c]]
         parts += ["\n## Does the conflict level change the answer?\n",
                   "Per question and (ratio, architecture): the mean paired difference at each conflict level and"
                   " the one-way ANOVA p-value of equal differences across levels (method x level interaction),"
