@@ -145,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "score and on NAS mean scores (default: 3)")
     lb.add_argument("--z", default=None, type=float,
                     help="with --against: a cell mean may also move by up to Z standard errors of the difference "
-                         "of the two means (default: 3; 0 = the plain --tol rule)")
+                         "of the two means, and a NAS study's mean condensed-graph test score by Z standard errors "
+                         "of one condensed graph against another (default: 3; 0 = the plain --tol rule)")
     lb.add_argument("--nas-tol", default=None, type=float,
                     help="with --against: tolerance on NAS Spearman/Kendall (default: 0.15)")
     lb.add_argument("--strict-figures", action="store_true",

@@ -596,3 +596,45 @@ def test_publish_with_a_suite_keeps_only_its_complete_nas_studies(tmp_path, caps
     nas_md = (dest / "nas.md").read_text()
     assert "random" in nas_md and "herding" not in nas_md and "kcenter" not in nas_md
     assert check_folder(dest).ok
+
+
+def test_nas_comparison_allows_a_condensed_graph_its_seed_spread(tmp_path):
+    """A NAS study has one seed: its mean condensed-graph test score may move by max(tol, z x SE), SE from the
+    seed spread of the same method's cells at that dataset and ratio (one graph against another); the mean
+    full-graph score and a method without two seeds keep the plain tolerance."""
+    from gcbench.nas import search_space
+    from gcbench.report.compare import compare_nas, graph_spread
+
+    space = search_space(4)
+
+    def nas(method, cond, full=0.9):
+        return pd.DataFrame([{"method": method, "dataset": "cora", "ratio": 0.5, "seed": 0, **c, "epochs": 50,
+                              "eval_every": 5, "cond_val": cond + k / 100, "cond_test": cond,
+                              "full_val": full + k / 100, "full_test": full, "metric": "accuracy"}
+                             for k, c in enumerate(space)])
+
+    results = pd.DataFrame(cross_rows())
+    # gcond at r=0.5: seed 0 mean over gcn/sgc (80 + 70) / 2 = 75, seed 1 (82 + 74) / 2 = 78 -> sd 2.12;
+    # random at r=0.5 has its sgc cell on seed 0 only: per-seed means 77 and 83 -> sd 4.24
+    spread = graph_spread(results)
+    assert spread[("cora", "0.5", "gcond")] == pytest.approx(2.1213, abs=1e-4)
+    assert spread[("cora", "0.5", "random")] == pytest.approx(4.2426, abs=1e-4)
+    assert ("cora", "0.25", "gcond") in spread and math.isnan(spread[("cora", "0.25", "gcond")])  # one seed
+
+    def problems(method, cond_run, full_run=0.9, z=3.0, res=results):
+        out, notes = [], []
+        compare_nas(nas(method, 0.70), nas(method, cond_run, full_run), 3.0, 0.15, out, notes, z, res, res)
+        return out
+
+    # SE = sqrt(2.12^2 + 2.12^2) = 3.0 -> allowed 9.0: a 6-point move passes, a 10-point one fails
+    assert problems("gcond", 0.76) == []
+    (p,) = problems("gcond", 0.80)
+    assert p == ("NAS gcond on cora r=0.5 seed 0: mean cond test over the configurations 80.00 in the run vs "
+                 "70.00 committed (allowed 9.00 = max(3, 3 x standard error 3.00 of one condensed graph against "
+                 "another, from the seed spread of its cells))")
+    # z = 0, no results rows, or a full-graph move: the plain 3 points
+    assert len(problems("gcond", 0.76, z=0.0)) == 1
+    assert len(problems("gcond", 0.76, res=None)) == 1
+    (p,) = problems("gcond", 0.70, full_run=0.95)
+    assert "mean full test over the configurations 95.00 in the run vs 90.00 committed (tolerance 3 points)" in p
+    assert problems("kcenter", 0.76) != []  # no cells of kcenter: no spread to allow for

@@ -12,7 +12,7 @@ import pandas as pd
 
 from gcbench.nas import nas_summary
 from gcbench.report.aggregate import summary
-from gcbench.report.rows import arch_key, fmt_ratio, method_key
+from gcbench.report.rows import arch_key, fmt_ratio, method_key, ok_rows
 from gcbench.util import natural_key
 
 DEFAULT_TOL = 3.0  # points (percent) on a cell's mean test score
@@ -77,10 +77,35 @@ def compare_results(old: pd.DataFrame, new: pd.DataFrame, tol: float, z: float, 
                      + " (a method or evaluation setting changed; numbers were compared all the same)")
 
 
+def graph_spread(results: pd.DataFrame | None) -> dict[tuple[str, str, str], float]:
+    """Per (dataset, ratio, method): the standard deviation over seeds of the mean test score (points) over
+    the architectures evaluated on each seed's condensed graph, from the ok rows of a results frame. It is
+    how far one condensed graph's quality moves from one draw to the next (a seed, or the float rounding of
+    another machine, which gradient matching amplifies into a different graph); NaN with fewer than two
+    seeds. The key's ratio is :func:`fmt_ratio`'s text, as in a NAS study's key."""
+    if results is None or results.empty:
+        return {}
+    ok = ok_rows(results)
+    ok = ok[ok["ratio"].notna()]
+    if ok.empty:
+        return {}
+    per_seed = ok.groupby(["dataset", "ratio", "method", "seed"])["score"].mean()
+    sd = per_seed.groupby(level=[0, 1, 2]).std(ddof=1)
+    return {(str(d), fmt_ratio(r), str(m)): float(v) for (d, r, m), v in sd.items()}
+
+
 def compare_nas(old: pd.DataFrame | None, new: pd.DataFrame | None, tol: float, nas_tol: float,
-                 problems: list[str], notes: list[str]) -> None:
+                 problems: list[str], notes: list[str], z: float = 0.0,
+                 old_results: pd.DataFrame | None = None, new_results: pd.DataFrame | None = None) -> None:
+    """NAS studies of a fresh run against the committed ones: the same studies and budgets; Spearman and
+    Kendall within ``nas_tol``; the mean full-graph test score over the configurations within ``tol`` points;
+    the mean condensed-graph test score within ``max(tol, z * SE)`` points, where a study has one seed, so
+    ``SE = sqrt(sd_committed**2 + sd_run**2)`` with ``sd`` the seed-to-seed spread of the same method's
+    condensed graphs at the same dataset and ratio in the results rows (:func:`graph_spread`; no rows or
+    one seed: the ``tol`` rule)."""
     if old is None and new is None:
         return
+    spread_a, spread_b = graph_spread(old_results), graph_spread(new_results)
 
     def studies(df: pd.DataFrame | None) -> dict[tuple, dict[str, Any]]:
         if df is None or df.empty:
@@ -118,9 +143,17 @@ def compare_nas(old: pd.DataFrame | None, new: pd.DataFrame | None, tol: float, 
                 worst = max(worst, abs(vb - va))
         for stat in ("mean_cond_test", "mean_full_test"):
             va, vb = sa[stat], sb[stat]
-            if abs(vb - va) > tol:
+            allowed, why = tol, f"tolerance {tol:g} points"
+            if stat == "mean_cond_test" and z > 0:
+                sda, sdb = spread_a.get(key[:3], math.nan), spread_b.get(key[:3], math.nan)
+                if not (math.isnan(sda) or math.isnan(sdb)):
+                    se = math.sqrt(sda ** 2 + sdb ** 2)
+                    allowed = max(tol, z * se)
+                    why = (f"allowed {allowed:.2f} = max({tol:g}, {z:g} x standard error {se:.2f} of one condensed "
+                           f"graph against another, from the seed spread of its cells)")
+            if abs(vb - va) > allowed:
                 problems.append(f"{name}: {stat.replace('_', ' ')} over the configurations {vb:.2f} in the run vs "
-                                f"{va:.2f} committed (tolerance {tol:g} points)")
+                                f"{va:.2f} committed ({why})")
         if sa["chosen_id"] != sb["chosen_id"]:
             notes.append(f"{name}: the run chose configuration {sb['chosen_id']} ({sb['chosen_config']}), the "
                          f"committed rows {sa['chosen_id']} ({sa['chosen_config']})")

@@ -361,8 +361,10 @@ def check_folder(folder: str | Path, *, against: str | Path | None = None, tol: 
     seed/configuration count, a cell mean further away than ``max(tol, z * SE)`` points (``SE`` =
     ``sqrt((sd_committed**2 + sd_run**2) / n_seeds)``, the standard error of the difference of two means over
     the cell's seeds: cells whose seeds scatter widely are not flagged for a move their own spread explains;
-    ``z=0`` is the plain ``tol`` rule), a NAS rank correlation more than ``nas_tol`` away or a NAS study's
-    mean condensed/full test score over the configurations more than ``tol`` points away.
+    ``z=0`` is the plain ``tol`` rule), a NAS rank correlation more than ``nas_tol`` away, a NAS study's mean
+    full-graph test score over the configurations more than ``tol`` points away, or its mean condensed-graph
+    test score further than ``max(tol, z * SE)`` (one condensed graph each side: ``SE`` from the seed spread
+    of the method's cells at that dataset and ratio, see :func:`gcbench.report.compare.compare_nas`).
     """
     folder = Path(folder)
     problems: list[str] = []
@@ -419,5 +421,5 @@ def check_folder(folder: str | Path, *, against: str | Path | None = None, tol: 
             raise GCBenchError(f"no results.csv in {against}")
         problems += _failed_lines(run.results, f"{Path(against) / 'results.csv'}")
         compare_results(inputs.results, run.results, tol, z, problems, notes)
-        compare_nas(inputs.nas, run.nas, tol, nas_tol, problems, notes)
+        compare_nas(inputs.nas, run.nas, tol, nas_tol, problems, notes, z, inputs.results, run.results)
     return CheckReport(problems, notes)
