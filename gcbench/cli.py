@@ -1,4 +1,4 @@
-"""Command line: ``gcbench run | nas | plot | leaderboard | list``.
+"""Command line: ``gcbench run | nas | plot | leaderboard | list | docs | data``.
 
 ``gcbench run`` with no arguments runs a small real benchmark on the embedded ``synthetic-ecommerce``
 dataset (every registered method that is quick by default, GCN evaluation, 3 seeds) into
@@ -9,7 +9,8 @@ draws every figure a results folder allows (:mod:`gcbench.report`), ``gcbench le
 tables, and with ``--check`` verifies that a leaderboard folder's tables are what its rows produce (and,
 with ``--against``, that a fresh run reproduces its numbers within a tolerance). ``gcbench list`` lists
 methods, datasets and architectures; ``gcbench list --config METHOD[:opts] [--dataset D]`` prints a method's
-resolved configuration and where each value came from.
+resolved configuration and where each value came from. ``gcbench docs`` checks (``--write``: updates) the
+tables the documents quote from generated files (:mod:`gcbench.report.quotes`).
 
 Exit codes (:mod:`gcbench.errors`): 0 done; 1 a failed check; 2 bad input, printed as one line
 ``gcbench: error: ...`` before anything is computed; 3 ``gcbench run`` finished but some of the rows it
@@ -163,6 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--config", default=None, metavar="METHOD[:k=v...]",
                     help="print the resolved configuration of a method variant and where each value came from")
     ls.add_argument("--dataset", default=None, help="with --config: resolve for this dataset's YAML section")
+
+    dc = sub.add_parser("docs", help="check that the documents' quoted tables are the current sections of the "
+                                     "generated files they quote; --write updates them")
+    dc.add_argument("files", nargs="*", help="Markdown documents (default: every one under --root with a quote)")
+    dc.add_argument("--root", default=None,
+                    help="repository root the quoted paths are relative to (default: the nearest folder above "
+                         "the current one with pyproject.toml)")
+    dc.add_argument("--write", action="store_true", help="rewrite the stale quote blocks instead of failing")
 
     d = sub.add_parser("data", help="dataset tools: `gcbench data stats DATASET`")
     dsub = d.add_subparsers(dest="data_command", required=True)
@@ -460,6 +469,24 @@ def _list_config(spec_text: str, dataset: str | None) -> int:
     return EXIT_OK
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from gcbench.report.quotes import check_documents, documents, repo_root
+
+    root = Path(args.root) if args.root else repo_root(Path.cwd())
+    if not root.is_dir():
+        raise GCBenchError(f"--root {root}: not a folder")
+    docs = [Path(f) for f in args.files] or documents(root)
+    for d in docs:
+        if not d.is_file():
+            raise GCBenchError(f"document not found: {d}")
+    stale = check_documents(docs, root, write=args.write)
+    for line in stale:
+        _echo(f"gcbench docs: {'updated' if args.write else 'stale'} {line}")
+    _echo(f"gcbench docs: {len(docs)} document(s), {len(stale)} stale quote(s)"
+          + (" rewritten" if args.write and stale else ""))
+    return EXIT_CHECK_FAILED if stale and not args.write else EXIT_OK
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from gcbench.data.stats import stats_markdown, stats_table
 
@@ -479,7 +506,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args = parser.parse_args(["run", *(argv or [])])
     handlers = {"run": cmd_run, "nas": cmd_nas, "plot": cmd_plot, "leaderboard": cmd_leaderboard,
-                "list": cmd_list, "data": cmd_data}
+                "list": cmd_list, "docs": cmd_docs, "data": cmd_data}
     try:
         return handlers[args.command](args)
     except GCBenchError as exc:
