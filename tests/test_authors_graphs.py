@@ -80,6 +80,13 @@ def test_script_writes_resumable_rows(graph, tmp_path):
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and again.stderr == ""  # everything done: nothing evaluated
     assert len(read_results(out / "results.csv")) == 2
+    # another threshold is another configuration: its own label and hash, nothing resumed from the first
+    other = subprocess.run(cmd + ["--epsilon", "0.5", "--method", "gcond-authors:epsilon=0.5"], capture_output=True,
+                           text=True, timeout=300)
+    assert other.returncode == 0, other.stderr[-2000:]
+    rows = read_results(out / "results.csv")
+    assert len(rows) == 4 and rows["config_hash"].nunique() == 2
+    assert sorted(set(rows["method"])) == ["gcond-authors", "gcond-authors:epsilon=0.5"]
     bad = subprocess.run(cmd[:-2] + ["--out", str(out), "--seeds", "0-1"], capture_output=True, text=True,
                          timeout=300)
     assert bad.returncode == 2 and "saved graph file not found" in bad.stderr and bad.stderr.count("\n") == 1
