@@ -6,8 +6,8 @@
 
 Runs the methods (default: the coresets and the whole graph) at ratios 0.25 / 0.5 / 1.0 of the training
 nodes through the normal runner (results are resumable: rerun to continue), then prints mean ± std over
-seeds next to the published numbers and the difference in points. With ``--results`` nothing runs; the
-rows of those files (several allowed) are tabulated.
+seeds next to the published numbers of the method cards and the difference in points. With ``--results``
+nothing runs; the rows of those files (several allowed) are tabulated.
 """
 
 from __future__ import annotations
@@ -18,24 +18,13 @@ import time
 
 import pandas as pd
 
-from gcbench.cli import _seeds
+from gcbench.report.published import published_markdown, published_table
 from gcbench.results import read_results
 from gcbench.runner import Grid, Runner
+from gcbench.spec import parse_seeds
 
-# Test accuracy (%) with GCN, ratios 0.25 / 0.5 / 1.0 of the training nodes (Cora 1.3 / 2.6 / 5.2 %,
-# Citeseer 0.9 / 1.8 / 3.6 % of all nodes); "whole" = full graph. Coresets, GCond and whole: GCond
-# (Jin et al., ICLR 2022) Table 2; SFGC: Zheng et al., NeurIPS 2023, Table 2. A method without an entry
-# (DosCond: no per-ratio Cora / Citeseer figures of its paper were at hand) is tabulated with "—".
-PUBLISHED = {
-    "cora": {
-        "random": (63.6, 72.8, 76.8), "herding": (67.0, 73.4, 76.8), "kcenter": (64.0, 73.2, 76.7),
-        "gcond": (79.8, 80.1, 79.3), "sfgc": (80.1, 81.7, 81.6), "whole": (81.2,),
-    },
-    "citeseer": {
-        "random": (54.4, 64.2, 69.1), "herding": (57.1, 66.7, 69.0), "kcenter": (52.4, 64.3, 69.1),
-        "gcond": (70.5, 70.6, 69.8), "sfgc": (71.4, 72.4, 70.6), "whole": (71.7,),
-    },
-}
+# The published numbers are the method cards' `published` tables (methods/<name>.yaml: GCond's Table 2 for the
+# coresets, GCond and the whole graph; SFGC's Table 2 for SFGC), set beside the rows by gcbench.report.published.
 RATIOS = (0.25, 0.5, 1.0)
 
 
@@ -54,42 +43,19 @@ def main() -> int:
     t0 = time.perf_counter()
     if args.results:
         df = pd.concat([read_results(p) for p in args.results.split(",")], ignore_index=True)
-        datasets = [d for d in PUBLISHED if d in set(df.dataset)]
+        datasets = list(dict.fromkeys(df.dataset))
         methods = list(dict.fromkeys(df.method))
         print(f"# {len(df)} rows from {args.results}")
     else:
         grid = Grid(methods=methods, datasets=datasets, ratios=[float(r) for r in args.ratios.split(",")],
-                    archs=["gcn"], seeds=_seeds(args.seeds))
+                    archs=["gcn"], seeds=parse_seeds(args.seeds))
         df = Runner(grid, args.out, device=args.device, data_root=args.data_root,
                     echo=lambda s: print(s, file=sys.stderr)).run().frame()
         print(f"# GCN evaluation, {len(grid.seeds)} seeds, {time.perf_counter() - t0:.0f} s")
-    worst = 0.0
-    for ds in datasets:
-        print(f"\n## {ds}\n")
-        print("| method | " + " | ".join(f"r={r:g} ours | paper | diff" for r in RATIOS) + " |")
-        print("|---" * (1 + 3 * len(RATIOS)) + "|")
-        for method in methods:
-            cells = []
-            sub = df[(df.dataset == ds) & (df.method == method) & (df.status == "ok")]
-            if sub.empty and method not in PUBLISHED[ds]:
-                continue
-            ratios = [None] if method == "whole" else RATIOS
-            paper = PUBLISHED[ds].get(method, (None,) * len(ratios))  # None: no published number known
-            for r, p in zip(ratios, paper):
-                s = sub if r is None else sub[sub.ratio == r]
-                shown = "—" if p is None else f"{p:.1f}"
-                if s.empty:
-                    cells.append(f"(not run) | {shown} | ")
-                    continue
-                mean = 100 * s.test_score.mean()
-                ours = f"{mean:.1f} ± {100 * s.test_score.std(ddof=1):.1f}" if len(s) > 1 else f"{mean:.1f}"
-                diff = ""
-                if p is not None:
-                    worst = max(worst, abs(mean - p))
-                    diff = f"{mean - p:+.1f}"
-                cells.append(f"{ours} (n={len(s)}) | {shown} | {diff}")
-            print(f"| {method} | " + " | ".join(cells) + " |")
-    print(f"\nlargest |difference| to the published numbers: {worst:.1f} points")
+    table = published_table(df[df["dataset"].isin(datasets) & df["method"].isin(methods)])
+    print(published_markdown(table) or "no cell with a published number")
+    if len(table):
+        print(f"\nlargest |difference| to the published numbers: {table['diff'].abs().max():.1f} points")
     return 0
 
 

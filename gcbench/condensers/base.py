@@ -29,7 +29,9 @@ beats a general one: to change a value for one dataset, write that dataset's sec
 the user actually typed (``--methods gcond:lr_feat=0.001``). Every file is checked when the method is
 named, before any data loads: unknown top-level keys, unknown options (in ``defaults`` and in every
 ``datasets`` section), unknown dataset names and values whose type does not match the class default
-are errors naming the file and key. ``gcbench list --config NAME[:opts] [--dataset D]`` prints the
+are errors naming the file and key. A card may also hold ``published``: the numbers a paper published for
+the method's default configuration, read by the reports (:mod:`gcbench.report.published`), never by the
+method. ``gcbench list --config NAME[:opts] [--dataset D]`` prints the
 resolved configuration and where each value came from (:func:`explain_config`).
 
 **Provenance.** :func:`config_hash` (the ``config_hash`` column of every row) covers the method's class,
@@ -69,7 +71,7 @@ BUILTIN_MODULES = ("gcbench.condensers.coresets", "gcbench.condensers.gradient_m
 ENTRY_POINT_GROUP = "gcbench.condensers"
 METHODS_DIR_ENV = "GCBENCH_METHODS_DIR"
 #: the top-level keys a method YAML may have
-YAML_KEYS = ("name", "class", "reference", "description", "defaults", "datasets")
+YAML_KEYS = ("name", "class", "reference", "description", "defaults", "datasets", "published")
 
 _REGISTRY: dict[str, type[Condenser]] = {}
 #: method name -> (distribution name, version, package folder) of the plugin whose entry point registers it

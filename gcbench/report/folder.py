@@ -32,6 +32,8 @@ from gcbench.report.aggregate import (
 )
 from gcbench.report.compare import DEFAULT_NAS_TOL, DEFAULT_TOL, DEFAULT_Z, compare_nas, compare_results
 from gcbench.report.figures import FORMATS, Plan, plan, render
+from gcbench.report.published import FILE as PUBLISHED_FILE
+from gcbench.report.published import published_markdown, published_table
 from gcbench.report.render import (
     cross_arch_csv,
     cross_arch_markdown,
@@ -198,7 +200,8 @@ def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame
                  logs: list[tuple[str, pd.DataFrame]] | None = None) -> list[Path]:
     """:func:`write_leaderboard` plus, where the data has them, ``cross_arch.csv``/``.md`` (see
     :func:`~gcbench.report.aggregate.cross_arch_tables`), ``nas.csv``/``.md`` (study summaries of
-    :mod:`gcbench.nas`) and ``study.md`` (the verdicts of ``study``, by default the SR-GM study,
+    :mod:`gcbench.nas`), ``published.md`` (cells beside the numbers their papers published,
+    :mod:`gcbench.report.published`) and ``study.md`` (the verdicts of ``study``, by default the SR-GM study,
     :func:`gcbench.report.study.report`, where the rows answer a question); the README gains sections for
     them, an index of ``figures`` (file stems relative to ``outdir``, without extension; each has a ``.png``
     and an ``.svg``) and the devices and package versions recorded in the rows."""
@@ -229,6 +232,12 @@ def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame
             f"{len(nsum)} stud(ies) of {len(nas_rows)} configuration run(s): rank correlation between training on\n"
             "the condensed and on the full graph, and the full-graph score of the configuration chosen on the\n"
             "condensed graph. Tables: [nas.md](nas.md), [nas.csv](nas.csv); one row per configuration in `nas/`.\n")
+    published_md = published_markdown(published_table(df))
+    if published_md is not None:
+        extra_files.append((PUBLISHED_FILE, published_md))
+        sections.append("## Published numbers\n\n"
+                        "The cells whose method runs its default configuration beside the numbers its paper published "
+                        f"(the method cards' `published` tables): [{PUBLISHED_FILE}]({PUBLISHED_FILE}).\n")
     study = study or default_study()
     study_md = report_if_answered(df, study, logs, nas_rows)
     if study_md is not None:
