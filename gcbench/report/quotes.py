@@ -108,11 +108,14 @@ def refresh(doc: Path, root: Path | None = None) -> tuple[str, list[str]]:
     stale: list[str] = []
     out: list[str] = []
     pos = 0
+    sources: dict[str, str] = {}  # a file quoted several times is read once
     for q in find_quotes(lines, str(doc)):
-        src = root / q.path
-        if not src.is_file():
-            raise GCBenchError(f"{doc}:{q.open_line + 1}: quoted file {q.path} not found (relative to {root})")
-        body = section(src.read_text(encoding="utf-8"), q.heading, q.path)
+        if q.path not in sources:
+            src = root / q.path
+            if not src.is_file():
+                raise GCBenchError(f"{doc}:{q.open_line + 1}: quoted file {q.path} not found (relative to {root})")
+            sources[q.path] = src.read_text(encoding="utf-8")
+        body = section(sources[q.path], q.heading, q.path)
         out += lines[pos:q.open_line + 1]
         if lines[q.open_line + 1:q.close_line] != body:
             stale.append(f"{doc}:{q.open_line + 1}: {q.path} § {q.heading}")
