@@ -371,7 +371,7 @@ def test_cross_arch_tables_exact_markdown_and_csv(tmp_path):
     paths = write_report(pd.DataFrame(cross_rows()), tmp_path)
     # cora gcond / random / whole at r=0.5 under GCN have published numbers (the method cards): published.md
     assert [p.name for p in paths] == ["summary.csv", "cora.csv", "cora.md", "cross_arch.csv", "cross_arch.md",
-                                       "published.md", "README.md"]
+                                       "published.md", "costs.md", "README.md"]
     assert (tmp_path / "cross_arch.csv").read_text().splitlines() == [
         "dataset,ratio,n_syn_nodes,method,arch,metric,mean,std,n_seeds",
         "cora,0.5,70,gcond,gcn,accuracy,81.0000,1.4142,2",

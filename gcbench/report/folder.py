@@ -31,6 +31,8 @@ from gcbench.report.aggregate import (
     tables_of,
 )
 from gcbench.report.compare import DEFAULT_NAS_TOL, DEFAULT_TOL, DEFAULT_Z, compare_nas, compare_results
+from gcbench.report.costs import FILE as COSTS_FILE
+from gcbench.report.costs import costs_markdown, costs_table
 from gcbench.report.figures import FORMATS, Plan, plan, render
 from gcbench.report.published import FILE as PUBLISHED_FILE
 from gcbench.report.published import published_markdown, published_table
@@ -201,7 +203,8 @@ def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame
     """:func:`write_leaderboard` plus, where the data has them, ``cross_arch.csv``/``.md`` (see
     :func:`~gcbench.report.aggregate.cross_arch_tables`), ``nas.csv``/``.md`` (study summaries of
     :mod:`gcbench.nas`), ``published.md`` (cells beside the numbers their papers published,
-    :mod:`gcbench.report.published`) and ``study.md`` (the verdicts of ``study``, by default the SR-GM study,
+    :mod:`gcbench.report.published`), ``costs.md`` (what each cell cost and made,
+    :mod:`gcbench.report.costs`) and ``study.md`` (the verdicts of ``study``, by default the SR-GM study,
     :func:`gcbench.report.study.report`, where the rows answer a question); the README gains sections for
     them, an index of ``figures`` (file stems relative to ``outdir``, without extension; each has a ``.png``
     and an ``.svg``) and the devices and package versions recorded in the rows."""
@@ -238,6 +241,12 @@ def write_report(df: pd.DataFrame, outdir: str | Path, *, nas_rows: pd.DataFrame
         sections.append("## Published numbers\n\n"
                         "The cells whose method runs its default configuration beside the numbers its paper published "
                         f"(the method cards' `published` tables): [{PUBLISHED_FILE}]({PUBLISHED_FILE}).\n")
+    costs_md = costs_markdown(costs_table(df))
+    if costs_md is not None:
+        extra_files.append((COSTS_FILE, costs_md))
+        sections.append("## Costs\n\n"
+                        "Condensation and evaluation seconds, epochs run, peak memory and the condensed graphs' sizes "
+                        f"per method and ratio, from the rows: [{COSTS_FILE}]({COSTS_FILE}).\n")
     study = study or default_study()
     study_md = report_if_answered(df, study, logs, nas_rows)
     if study_md is not None:
