@@ -4,6 +4,8 @@ quotes."""
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,19 @@ def test_bad_quotes_are_one_line_errors(tmp_path, capsys, body, message):
     assert cli.main(["docs", "--root", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_generated_frontier_is_current():
+    """docs/generated/planetoid-frontier.md (quoted by docs/results.md) equals what benchmarks/frontier.py
+    makes from the rows it names: rerun it with --write after the rows change."""
+    path = REPO / "docs" / "generated" / "planetoid-frontier.md"
+    text = path.read_text(encoding="utf-8")
+    m = re.search(r"`python benchmarks/frontier\.py (.+?) --arch (\S+) --write FILE`", text)
+    assert m, "the file names the command that made it"
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import frontier
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    fresh = frontier.frontier_markdown(m.group(1).split(), m.group(2), root=REPO)
+    assert fresh == text, f"stale {path}: rerun the command it names"
