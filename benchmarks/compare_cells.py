@@ -29,7 +29,7 @@ from gcbench.util import natural_key  # noqa: E402
 
 
 def _side(spec: str, root: Path) -> tuple[str, str, pd.DataFrame]:
-    folder, sep, method = spec.rpartition(":")
+    folder, sep, method = spec.partition(":")  # a method label may hold colons, a folder path not
     if not sep or not folder or not method:
         raise SystemExit(f"compare_cells: {spec!r} is not FOLDER:METHOD")
     df = ok_rows(read_results(root / folder / "results.csv"))
