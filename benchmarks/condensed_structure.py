@@ -1,0 +1,141 @@
+"""What does a cell's learned structure carry? Class homophily of the saved condensed graphs, and each
+architecture's score with the structure removed.
+
+    OMP_NUM_THREADS=1 python benchmarks/condensed_structure.py runs/planetoid-cross-arch doscond citeseer 0.5 \
+        --archs gcn,gat,cheb [--data-root ../shared/data] [--eval K=V,...] [--out FILE.md]
+
+For each saved graph of the cell (``RUN/condensed/<method>__<dataset>__r<ratio>__s<seed>__<hash>.pt``, the
+files :mod:`eval_spread` reads) it prints:
+
+* ``edges``: off-diagonal non-zero entries of the adjacency, and per architecture the edges its evaluation
+  keeps (``adj_threshold``: the reference GAT drops condensed edges below 0.5);
+* ``homophily``: the weighted edge homophily ``sum_ij A_ij [y_i = y_j] / sum_ij A_ij`` over i != j, of all
+  edges and of the edges the thresholded architecture keeps, beside ``chance``, the homophily of a graph whose
+  edges join nodes at random (``sum_c n_c (n_c - 1) / (n (n - 1))`` over the condensed labels);
+* per architecture, the results store's test score of the graph (structure kept) and the score of the same
+  graph, same evaluation seed (the graph's), same protocol, with the adjacency removed (``adj = None``: the
+  identity, as a structure-free method's graph is evaluated), and the difference.
+
+This is an intervention on one thing, the structure, with the features, labels, seed and protocol held: a
+positive "removed - kept" says the learned edges cost that architecture accuracy. Nothing is written to the
+store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from gcbench.data import load_dataset
+from gcbench.evaluate import eval_config, evaluate
+from gcbench.graph import CondensedGraph
+from gcbench.report.render import frame_markdown
+from gcbench.report.rows import ok_rows
+from gcbench.results import read_results
+from gcbench.spec import parse_spec, split_list
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_spread import saved_graphs  # noqa: E402  (the same file-name rule for the same saved graphs)
+
+
+def chance_homophily(y: torch.Tensor) -> float:
+    """Edge homophily of edges drawn uniformly between distinct nodes with labels ``y``."""
+    n = y.numel()
+    counts = torch.bincount(y.long()).double()
+    return float((counts * (counts - 1)).sum() / (n * (n - 1))) if n > 1 else math.nan
+
+
+def homophily(cg: CondensedGraph, threshold: float = 0.0) -> tuple[int, float]:
+    """(number of edges, weighted edge homophily) of the off-diagonal edges of weight >= ``threshold``
+    (every non-zero edge when 0); NaN homophily when no edge is left."""
+    ei, w = cg.edges()
+    w = torch.ones(ei.size(1)) if w is None else w.detach().float().cpu()
+    ei = ei.cpu()
+    if threshold > 0:
+        keep = w >= threshold
+        ei, w = ei[:, keep], w[keep]
+    if not ei.size(1):
+        return 0, math.nan
+    same = (cg.y[ei[0]] == cg.y[ei[1]]).float()
+    return int(ei.size(1)), float((w * same).sum() / w.sum())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="condensed_structure.py", description=__doc__.split("\n\n")[0])
+    ap.add_argument("run", type=Path, help="a results folder with condensed/ and results.csv")
+    ap.add_argument("method", help="the method label as in the rows and file names, e.g. doscond")
+    ap.add_argument("dataset")
+    ap.add_argument("ratio", type=float)
+    ap.add_argument("--archs", default="gcn")
+    ap.add_argument("--data-root", default="../shared/data")
+    ap.add_argument("--eval", default=None, metavar="K=V,...",
+                    help="the evaluation overrides the rows were made with (gcbench run --eval)")
+    ap.add_argument("--out", type=Path, default=None, help="also write the Markdown report here")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    graphs = saved_graphs(args.run, args.method, args.dataset, args.ratio)
+    archs = split_list(args.archs)
+    graph = load_dataset(args.dataset, args.data_root)
+    overrides = parse_spec("eval:" + args.eval.replace(",", ":"), "evaluation option")[1] if args.eval else {}
+    thresholds = {a: float(eval_config(a, overrides)["adj_threshold"]) for a in archs}
+    rows = ok_rows(read_results(args.run / "results.csv"))
+    rows = rows[(rows["method"] == args.method) & (rows["dataset"] == args.dataset)
+                & (pd.to_numeric(rows["ratio"], errors="coerce").round(10) == round(args.ratio, 10))]
+    t0 = time.perf_counter()
+    table = []
+    for seed, path in sorted(graphs.items()):
+        cg = CondensedGraph.from_state(torch.load(path, map_location="cpu", weights_only=False))
+        bare = dataclasses.replace(cg, adj=None)
+        n_edges, h_all = homophily(cg)
+        rec: dict[str, object] = {"graph seed": seed, "edges": n_edges, "homophily": round(h_all, 2),
+                                  "chance": round(chance_homophily(cg.y), 2)}
+        for t in sorted({t for t in thresholds.values() if t > 0}):
+            n_kept, h_kept = homophily(cg, t)
+            rec[f"edges >= {t:g}"] = n_kept
+            rec[f"homophily >= {t:g}"] = round(h_kept, 2)
+        for arch in archs:
+            stored = rows[(rows["arch"] == arch) & (rows["seed"] == seed)]["test_score"].astype(float)
+            if len(stored) == 1:
+                kept = 100 * float(stored.iloc[0])
+            else:  # no row of this architecture in the store: evaluate the graph as saved
+                kept = 100 * evaluate(cg, graph, arch, seed, "cpu", overrides)["test_score"]
+            removed = 100 * evaluate(bare, graph, arch, seed, "cpu", overrides)["test_score"]
+            rec[f"{arch} kept"] = round(kept, 1)
+            rec[f"{arch} removed"] = round(removed, 1)
+            rec[f"{arch} removed - kept"] = round(removed - kept, 1)
+        table.append(rec)
+    frame = pd.DataFrame(table).set_index("graph seed")
+    frame = pd.concat([frame, frame.mean(numeric_only=True).round(2).to_frame("mean").T]).astype(object)
+    for col in [c for c in frame.columns if c.startswith("edges")]:  # counts print as counts, means to .1
+        frame[col] = [f"{v:.0f}" if k != "mean" else f"{v:.1f}" for k, v in frame[col].items()]
+    cmd = "python benchmarks/condensed_structure.py " + shlex.join(sys.argv[1:] if argv is None else argv)
+    out = [f"## {args.method} on {args.dataset}, r={args.ratio:g}: the learned structure, kept and removed", "",
+           f"Generated by `{cmd}`: per saved graph, its edges and their class homophily (weighted; chance = "
+           "random edges between its labels), and test accuracy in % of each architecture with the structure "
+           "kept (the results store's row) and removed (identity adjacency; same evaluation seed and "
+           "protocol).", "", frame_markdown(frame, index="graph seed"), ""]
+    for arch in archs:
+        diff = frame.loc[frame.index != "mean", f"{arch} removed - kept"].astype(float)
+        sd = diff.std(ddof=1) if len(diff) > 1 else math.nan
+        out.append(f"- {arch}: removing the structure changes the test score by {diff.mean():+.1f} ± {sd:.1f} "
+                   f"points (mean ± std over {len(diff)} graphs; better without it in "
+                   f"{int((diff > 0).sum())} of {len(diff)})")
+    out += ["", f"{len(graphs)} graphs x {len(archs)} architectures in {time.perf_counter() - t0:.0f} s (one thread)."]
+    text = "\n".join(out) + "\n"
+    print(text, end="")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
