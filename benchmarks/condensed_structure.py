@@ -23,7 +23,6 @@ store.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import shlex
@@ -34,16 +33,13 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from gcbench.data import load_dataset
 from gcbench.evaluate import eval_config, evaluate
 from gcbench.graph import CondensedGraph
 from gcbench.report.render import frame_markdown
-from gcbench.report.rows import ok_rows
-from gcbench.results import read_results
-from gcbench.spec import parse_spec, split_list
+from gcbench.spec import split_list
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eval_spread import saved_graphs  # noqa: E402  (the same file-name rule for the same saved graphs)
+from eval_spread import cell_parser, load_cell, write_report  # noqa: E402  (the same cell, read the same way)
 
 
 def chance_homophily(y: torch.Tensor) -> float:
@@ -69,26 +65,11 @@ def homophily(cg: CondensedGraph, threshold: float = 0.0) -> tuple[int, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="condensed_structure.py", description=__doc__.split("\n\n")[0])
-    ap.add_argument("run", type=Path, help="a results folder with condensed/ and results.csv")
-    ap.add_argument("method", help="the method label as in the rows and file names, e.g. doscond")
-    ap.add_argument("dataset")
-    ap.add_argument("ratio", type=float)
-    ap.add_argument("--archs", default="gcn")
-    ap.add_argument("--data-root", default="../shared/data")
-    ap.add_argument("--eval", default=None, metavar="K=V,...",
-                    help="the evaluation overrides the rows were made with (gcbench run --eval)")
-    ap.add_argument("--out", type=Path, default=None, help="also write the Markdown report here")
-    args = ap.parse_args(argv)
-    torch.set_num_threads(1)
-    graphs = saved_graphs(args.run, args.method, args.dataset, args.ratio)
+    args = cell_parser("condensed_structure.py", __doc__, "doscond").parse_args(argv)
+    cell = load_cell(args)
+    graphs, graph, overrides, rows = cell.graphs, cell.graph, cell.overrides, cell.rows
     archs = split_list(args.archs)
-    graph = load_dataset(args.dataset, args.data_root)
-    overrides = parse_spec("eval:" + args.eval.replace(",", ":"), "evaluation option")[1] if args.eval else {}
     thresholds = {a: float(eval_config(a, overrides)["adj_threshold"]) for a in archs}
-    rows = ok_rows(read_results(args.run / "results.csv"))
-    rows = rows[(rows["method"] == args.method) & (rows["dataset"] == args.dataset)
-                & (pd.to_numeric(rows["ratio"], errors="coerce").round(10) == round(args.ratio, 10))]
     t0 = time.perf_counter()
     table = []
     for seed, path in sorted(graphs.items()):
@@ -129,11 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                    f"points (mean ± std over {len(diff)} graphs; better without it in "
                    f"{int((diff > 0).sum())} of {len(diff)})")
     out += ["", f"{len(graphs)} graphs x {len(archs)} architectures in {time.perf_counter() - t0:.0f} s (one thread)."]
-    text = "\n".join(out) + "\n"
-    print(text, end="")
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    write_report("\n".join(out) + "\n", args.out)
     return 0
 
 

@@ -3,10 +3,13 @@ nothing is downloaded. Set GCBENCH_REQUIRE_DATA=1 (CI does) to make missing data
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -16,6 +19,36 @@ os.environ.setdefault("GCBENCH_CACHE", tempfile.mkdtemp(prefix="gcbench-test-cac
 torch.set_num_threads(1)  # fast for these small graphs, and immune to oversubscription
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def benchmark_script():
+    """``load(name)`` imports ``benchmarks/<name>.py`` as a module (the scripts import each other, so their
+    folder is on the import path while one is imported)."""
+    folder = str(REPO / "benchmarks")
+
+    def load(name: str):
+        sys.path.insert(0, folder)
+        try:
+            return importlib.import_module(name)
+        finally:
+            sys.path.remove(folder)
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def saved_graphs_run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """A results folder with saved condensed graphs, for the scripts that re-read them: ``out`` holds the random
+    coreset on ``dataset`` at r=0.5, seeds 0 and 1, evaluated by GCN, SGC and GAT with the option ``eval``."""
+    from gcbench import cli
+
+    run = SimpleNamespace(out=tmp_path_factory.mktemp("saved-graphs") / "run",
+                          dataset="synthetic-ecommerce:n_nodes=200", eval="epochs=20")
+    assert cli.main(["run", "--methods", "random", "--datasets", run.dataset, "--ratios", "0.5",
+                     "--archs", "gcn,sgc,gat", "--seeds", "0,1", "--eval", run.eval, "--out", str(run.out),
+                     "--no-progress", "--quiet"]) == 0
+    return run
 
 
 def shared_data_dir() -> Path | None:

@@ -19,13 +19,8 @@ DATASET = "synthetic-ecommerce:n_nodes=200"
 
 
 @pytest.fixture(scope="module")
-def ag():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import authors_graphs
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    return authors_graphs
+def ag(benchmark_script):
+    return benchmark_script("authors_graphs")
 
 
 @pytest.fixture(scope="module")

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
 
-from gcbench import cli
 from gcbench.graph import CondensedGraph
-
-ROOT = Path(__file__).resolve().parents[1]
-DS = "synthetic-ecommerce:n_nodes=200"
 
 
 @pytest.fixture(scope="module")
-def cs():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import condensed_structure
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    return condensed_structure
+def cs(benchmark_script):
+    return benchmark_script("condensed_structure")
 
 
 def test_homophily_is_weighted_and_thresholded(cs):
@@ -43,12 +32,10 @@ def test_homophily_is_weighted_and_thresholded(cs):
     assert cs.chance_homophily(y) == pytest.approx(4 / 12)
 
 
-def test_kept_is_the_stored_row_and_removed_is_evaluated(cs, tmp_path, capsys):
-    out = tmp_path / "run"
-    assert cli.main(["run", "--methods", "random", "--datasets", DS, "--ratios", "0.5", "--archs", "gcn,gat",
-                     "--seeds", "0,1", "--eval", "epochs=20", "--out", str(out), "--no-progress", "--quiet"]) == 0
+def test_kept_is_the_stored_row_and_removed_is_evaluated(cs, saved_graphs_run, tmp_path, capsys):
+    out, ds = saved_graphs_run.out, saved_graphs_run.dataset  # random, seeds 0 and 1
     report = tmp_path / "structure.md"
-    assert cs.main([str(out), "random", DS, "0.5", "--archs", "gcn,gat", "--eval", "epochs=20",
+    assert cs.main([str(out), "random", ds, "0.5", "--archs", "gcn,gat", "--eval", saved_graphs_run.eval,
                     "--out", str(report)]) == 0
     text = report.read_text()
     assert text == capsys.readouterr().out

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-from gcbench import cli
-
-ROOT = Path(__file__).resolve().parents[1]
-DS = "synthetic-ecommerce:n_nodes=200"
-
 
 @pytest.fixture(scope="module")
-def es():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import eval_spread
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    return eval_spread
+def es(benchmark_script):
+    return benchmark_script("eval_spread")
 
 
 def test_variance_split_separates_graph_and_evaluation_noise(es):
@@ -34,19 +21,17 @@ def test_variance_split_separates_graph_and_evaluation_noise(es):
     assert between == 0.0 and within == pytest.approx(2.0)
 
 
-def test_the_diagonal_reproduces_the_stored_rows(es, tmp_path, capsys):
-    out = tmp_path / "run"
-    assert cli.main(["run", "--methods", "random", "--datasets", DS, "--ratios", "0.5", "--archs", "gcn,sgc",
-                     "--seeds", "0,1", "--eval", "epochs=20", "--out", str(out), "--no-progress", "--quiet"]) == 0
+def test_the_diagonal_reproduces_the_stored_rows(es, saved_graphs_run, tmp_path, capsys):
+    out, ds = saved_graphs_run.out, saved_graphs_run.dataset  # random, seeds 0 and 1
     report = tmp_path / "spread.md"
-    assert es.main([str(out), "random", DS, "0.5", "--archs", "gcn,sgc", "--eval-seeds", "0-2",
-                    "--eval", "epochs=20", "--out", str(report)]) == 0
+    assert es.main([str(out), "random", ds, "0.5", "--archs", "gcn,sgc", "--eval-seeds", "0-2",
+                    "--eval", saved_graphs_run.eval, "--out", str(report)]) == 0
     text = report.read_text()
     assert text == capsys.readouterr().out
     assert text.count("largest difference 0.00 points (2 rows)") == 2  # same seed on CPU: the same score
     assert "| 0 | " in text and "| 1 | " in text and "eval 2" in text
     # without the rows' overrides the protocol differs, and the check says so
-    assert es.main([str(out), "random", DS, "0.5", "--archs", "gcn", "--eval-seeds", "0,1"]) == 0
+    assert es.main([str(out), "random", ds, "0.5", "--archs", "gcn", "--eval-seeds", "0,1"]) == 0
     assert "largest difference 0.00 points" not in capsys.readouterr().out
 
 
