@@ -34,13 +34,14 @@ from typing import Any
 import pandas as pd
 import torch
 
+from gcbench.cli import eval_options
 from gcbench.data import load_dataset
 from gcbench.evaluate import evaluate
 from gcbench.graph import CondensedGraph
 from gcbench.report.render import frame_markdown
 from gcbench.report.rows import ok_rows
 from gcbench.results import read_results
-from gcbench.spec import parse_seeds, parse_spec, split_list
+from gcbench.spec import parse_seeds, split_list
 from gcbench.util import slug
 
 
@@ -76,9 +77,10 @@ def variance_split(m: pd.DataFrame) -> tuple[float, float]:
 @dataclass
 class Cell:
     """What both this script and ``condensed_structure.py`` read for one cell: its saved graphs (graph seed ->
-    file), the real graph, the evaluation overrides and the cell's ok rows of the results store."""
+    condensed graph, each loaded once), the real graph, the evaluation overrides and the cell's ok rows of the
+    results store."""
 
-    graphs: dict[int, Path]
+    graphs: dict[int, CondensedGraph]
     graph: Any
     overrides: dict[str, Any]
     rows: pd.DataFrame
@@ -101,9 +103,10 @@ def cell_parser(prog: str, doc: str, example_method: str) -> argparse.ArgumentPa
 
 def load_cell(args: argparse.Namespace) -> Cell:
     torch.set_num_threads(1)
-    graphs = saved_graphs(args.run, args.method, args.dataset, args.ratio)
+    graphs = {seed: CondensedGraph.from_state(torch.load(path, map_location="cpu", weights_only=False))
+              for seed, path in saved_graphs(args.run, args.method, args.dataset, args.ratio).items()}
     graph = load_dataset(args.dataset, args.data_root)
-    overrides = parse_spec("eval:" + args.eval.replace(",", ":"), "evaluation option")[1] if args.eval else {}
+    overrides = eval_options(args.eval)
     rows = ok_rows(read_results(args.run / "results.csv"))
     rows = rows[(rows["method"] == args.method) & (rows["dataset"] == args.dataset)
                 & (pd.to_numeric(rows["ratio"], errors="coerce").round(10) == round(args.ratio, 10))]
@@ -133,8 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     for arch in split_list(args.archs):
         scores = pd.DataFrame(index=sorted(graphs), columns=eval_seeds, dtype=float)
-        for s, path in sorted(graphs.items()):
-            cg = CondensedGraph.from_state(torch.load(path, map_location="cpu", weights_only=False))
+        for s, cg in sorted(graphs.items()):
             for e in eval_seeds:
                 scores.loc[s, e] = 100 * evaluate(cg, graph, arch, e, "cpu", overrides)["test_score"]
         stored = rows[rows["arch"] == arch].set_index("seed")["test_score"].astype(float) * 100

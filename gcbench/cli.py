@@ -56,7 +56,8 @@ def _floats(text: str, what: str) -> list[float]:
     return out
 
 
-def _options(text: str | None) -> dict[str, Any]:
+def eval_options(text: str | None) -> dict[str, Any]:
+    """The evaluation overrides of a ``--eval`` value (``K=V,...``; ``{}`` for none)."""
     if not text:
         return {}
     _, opts = parse_spec("eval:" + text.replace(",", ":"), "evaluation option")
@@ -207,7 +208,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         ratios=_floats(typed(args.ratios, DEFAULT_RATIOS), "ratio"),
         archs=[a.lower() for a in split_list(typed(args.archs, DEFAULT_ARCHS))],
         seeds=parse_seeds(typed(args.seeds, DEFAULT_SEEDS)),
-        eval_overrides=_options(args.eval),
+        eval_overrides=eval_options(args.eval),
     )
     if args.estimate:
         return _estimate([Runner(grid, args.out, device=args.device or "auto", data_root=args.data_root)])
@@ -328,7 +329,7 @@ def cmd_nas(args: argparse.Namespace) -> int:
         path, _ = run_nas(m, args.dataset, args.ratio, seed=args.seed, out=args.out, configs=args.configs,
                           epochs=DEFAULT_EPOCHS if args.epochs is None else args.epochs,
                           eval_every=DEFAULT_EVAL_EVERY if args.eval_every is None else args.eval_every,
-                          device=args.device, data_root=args.data_root, eval_overrides=_options(args.eval),
+                          device=args.device, data_root=args.data_root, eval_overrides=eval_options(args.eval),
                           echo=_echo)
         paths.append(path)
         _echo(f"gcbench nas: rows in {path}")
@@ -491,7 +492,7 @@ def cmd_data(args: argparse.Namespace) -> int:
     from gcbench.data.stats import stats_markdown, stats_table
 
     table, skipped = stats_table(split_list(args.datasets), args.data_root, split_list(args.archs),
-                                 parse_seeds(args.seeds), args.device, _options(args.eval))
+                                 parse_seeds(args.seeds), args.device, eval_options(args.eval))
     print(stats_markdown(table))
     for line in skipped:
         print(f"gcbench data stats: skipped {line}", file=sys.stderr)
