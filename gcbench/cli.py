@@ -233,7 +233,8 @@ def _estimate(runners: list[Any]) -> int:
 
     estimates = []
     for runner in runners:
-        estimates += estimate_cells(runner.prepare(), runner.device, echo=_echo)
+        cells = runner.prepare()  # reloads the results folder: its rows cost what they measure
+        estimates += estimate_cells(cells, runner.device, echo=_echo, measured=runner.store.frame())
     print(format_estimate(estimates, runners[0].device, torch.get_num_threads()))
     return EXIT_OK
 

@@ -22,7 +22,16 @@ with this process's thread count and device, and extrapolates:
   ``E`` epochs (3,000 for the reference GAT).
 
 Every cell of the grid (seed x ratio) is then costed with its (method, dataset)'s figures: smaller ratios
-get the largest ratio's (an upper bound for methods whose cost grows with the budget). The figures are CPU
+get the largest ratio's (an upper bound for methods whose cost grows with the budget).
+
+**Measured rows first.** When the results folder already holds ok rows of the same method label, dataset
+and config hash on the same kind of device (a study resumed across sittings, or a grid extended by seeds),
+those rows *are* the measurement: a (method, dataset) whose every (ratio, architecture) still to compute
+has such a row is costed without probing, a condensation at the median ``condense_s`` of that ratio's
+measured condensations and a row at the median ``eval_s`` of that (ratio, architecture). Plateau stops are
+then priced as they happened, not as an upper bound, and the estimate takes seconds. The figures inherit
+the measured runs' conditions (threads, other processes on the machine); the table says which pairs were
+measured and from how many condensations. The figures are CPU
 (or GPU) seconds of one process; the run's wall-clock time on ``k`` parallel workers is about the total
 over ``k`` at best. Probes are short, so their noise is large on a busy machine: read the estimate as a
 factor-of-1.5 figure, enough to cut a grid before a day is spent on it (``benchmarks/bench_throughput.py``
@@ -37,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 import torch
 
 from gcbench.evaluate import eval_config, evaluate
@@ -105,6 +115,8 @@ class PairEstimate:
     cells: int = 0  # condensations still to run (seed x ratio)
     rows: dict[str, int] = field(default_factory=dict)  # per architecture, rows still to run
     probe_s: float = 0.0
+    measured: int = 0  # > 0: costed from this many measured condensations of the results folder, not probed
+    epochs_run: float | None = None  # measured: median iterations the measured condensations ran
 
     def total(self) -> float:
         return (self.condense.once + self.cells * self.condense.per_cell()
@@ -166,10 +178,49 @@ def probe_evaluation(cg: Any, graph: Graph, arch: str, seed: int, device: torch.
     return t[0] + max(0.0, t[1] - t[0]) * (epochs - lo) / (hi - lo)
 
 
-def estimate_cells(cells: list[Any], device: torch.device, echo: Callable[[str], None] = lambda s: None
-                   ) -> list[PairEstimate]:
-    """Estimate the cost of the runner cells ``cells`` (:meth:`gcbench.runner.Runner.prepare`), probing
-    each distinct (method, dataset) once."""
+def _same_ratio(values: pd.Series, ratio: float | None) -> pd.Series:
+    return values.isna() if ratio is None else (values - float(ratio)).abs() < 1e-12
+
+
+def measured_pair(group: list[Any], rows: pd.DataFrame, device: torch.device) -> PairEstimate | None:
+    """The estimate of one (method, dataset)'s cells ``group`` from measured ``rows`` (a results folder's
+    frame), or ``None`` unless every (ratio, architecture) still to compute has an ok row of the same method
+    label, dataset and config hash on a device of the same type (see the module docstring)."""
+    first = group[0]
+    if rows is None or rows.empty:
+        return None
+    mine = rows[(rows["status"] == "ok") & (rows["method"] == first.spec.label) & (rows["dataset"] == first.graph.name)
+                & (rows["config_hash"] == first.chash)
+                & (rows["device"].astype(str).str.split(":").str[0] == device.type)]
+    if mine.empty:
+        return None
+    by_ratio: dict[float | None, tuple[float, dict[str, float], int, float | None]] = {}
+    for r in sorted({c.ratio for c in group}, key=lambda v: -1.0 if v is None else v):
+        at = mine[_same_ratio(mine["ratio"], r)]
+        archs = sorted({a for c in group if c.ratio == r for a in c.archs})
+        eval_s = {a: float(at.loc[at["arch"] == a, "eval_s"].median()) for a in archs}
+        if at.empty or any(not math.isfinite(v) for v in eval_s.values()):
+            return None
+        runs = at.drop_duplicates("seed")  # one condensation per seed; its arch rows repeat its condense_s
+        epochs = runs["condense_epochs"].dropna()
+        by_ratio[r] = (float(runs["condense_s"].median()), eval_s, len(runs),
+                       float(epochs.median()) if len(epochs) else None)
+    archs = sorted({a for c in group for a in c.archs})
+    rows_by_arch = {a: sum(a in c.archs for c in group) for a in archs}
+    eval_total = {a: sum(by_ratio[c.ratio][1][a] for c in group if a in c.archs) for a in archs}
+    epochs = [e for _, _, _, e in by_ratio.values() if e is not None]
+    return PairEstimate(first.spec.label, first.graph.name,
+                        CondenseCost(fixed=sum(by_ratio[c.ratio][0] for c in group) / len(group)),
+                        {a: eval_total[a] / rows_by_arch[a] for a in archs}, cells=len(group), rows=rows_by_arch,
+                        measured=sum(n for _, _, n, _ in by_ratio.values()),
+                        epochs_run=float(pd.Series(epochs).median()) if epochs else None)
+
+
+def estimate_cells(cells: list[Any], device: torch.device, echo: Callable[[str], None] = lambda s: None,
+                   measured: pd.DataFrame | None = None) -> list[PairEstimate]:
+    """Estimate the cost of the runner cells ``cells`` (:meth:`gcbench.runner.Runner.prepare`): from the
+    ``measured`` rows (the results folder's frame) where they cover a (method, dataset)
+    (:func:`measured_pair`), otherwise probing each distinct (method, dataset) once."""
     from gcbench.runner import Cell, condense_cell
 
     groups: dict[tuple[str, str], list[Any]] = {}
@@ -177,6 +228,12 @@ def estimate_cells(cells: list[Any], device: torch.device, echo: Callable[[str],
         groups.setdefault((c.spec.label, c.graph.name), []).append(c)
     out = []
     for (label, dataset), group in groups.items():
+        known = measured_pair(group, measured, device) if measured is not None else None
+        if known is not None:
+            echo(f"gcbench: {label} on {dataset}: {len(group)} condensation(s) costed from {known.measured} "
+                 "measured condensation(s) of the results folder")
+            out.append(known)
+            continue
         first = group[0]
         ratios = [c.ratio for c in group if c.ratio is not None]
         ratio = max(ratios) if ratios else None
@@ -211,26 +268,36 @@ def _hms(seconds: float) -> str:
 
 def format_estimate(estimates: list[PairEstimate], device: torch.device, threads: int) -> str:
     """The estimate as a Markdown table (one line per (method, dataset)) and the grid's total."""
-    lines = [f"Estimated cost on {device} ({threads} thread(s) per process), from probes of the real code:", "",
-             "| method | dataset | condensations | per condensation | one-time | rows | per row (by arch) | total |",
-             "|:---|:---|---:|---:|---:|---:|:---|---:|"]
+    n_measured = sum(bool(e.measured) for e in estimates)
+    source = ("rows the results folder already holds" if n_measured == len(estimates) else
+              "probes of the real code" + (" and rows the results folder already holds" if n_measured else ""))
+    lines = [f"Estimated cost on {device} ({threads} thread(s) per process), from {source}:", "",
+             "| method | dataset | from | condensations | per condensation | one-time | rows | per row (by arch) "
+             "| total |",
+             "|:---|:---|:---|---:|---:|---:|---:|:---|---:|"]
     total = probe = 0.0
     bounded = 0
     for e in estimates:
         c = e.condense
         how = ("at most " if c.patience else "") + _hms(c.per_cell())
+        origin = f"{e.measured} measured" if e.measured else "probes"
+        if e.measured and e.epochs_run is not None:
+            how += f" (ran {e.epochs_run:g} it., median)"
         if c.iterations is not None:
             how += f" ({c.iterations} it. x {_hms(c.per_iter)}"
             how += f", {selections(c.iterations, c.every)} sel. x {_hms(c.per_select)})" if c.every else ")"
         per_row = ", ".join(f"{a} {_hms(s)}" for a, s in e.eval_s.items())
-        lines.append(f"| {e.method} | {e.dataset} | {e.cells} | {how} | {_hms(c.once)} | {sum(e.rows.values())} | "
-                     f"{per_row} | {'at most ' if c.patience else ''}{_hms(e.total())} |")
+        lines.append(f"| {e.method} | {e.dataset} | {origin} | {e.cells} | {how} | {_hms(c.once)} | "
+                     f"{sum(e.rows.values())} | {per_row} | {'at most ' if c.patience else ''}{_hms(e.total())} |")
         bounded += bool(c.patience)
         total += e.total()
         probe += e.probe_s
     lines += ["", f"Grid total: {_hms(total)} of CPU time ({total / 3600:.2f} CPU-hours) for "
               f"{sum(sum(e.rows.values()) for e in estimates)} row(s); on k parallel workers about total / k. "
               f"The probes took {_hms(probe)}. Nothing was written."]
+    if n_measured:
+        lines.append(f"{n_measured} (method, dataset) pair(s) are costed from rows already in the results folder "
+                     "(median seconds of the same configuration): they carry those runs' conditions.")
     if bounded:
         lines.append(f"{bounded} (method, dataset) pair(s) stop on a validation plateau (patience): their figures "
                      "assume the whole budget runs, so the total is an upper bound.")

@@ -102,3 +102,53 @@ def test_cli_estimate_leaves_out_done_rows(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(args + ["--seeds", "0,1", "--estimate"]) == 0
     assert "for 1 row(s)" in capsys.readouterr().out
+
+
+def test_estimate_from_measured_rows_needs_no_probe(tmp_path, monkeypatch, capsys):
+    """A resumed grid is costed from its own rows: the median seconds of the same configuration, exactly;
+    a (method, dataset) with an architecture or an option never measured is probed instead."""
+    import pandas as pd
+
+    from gcbench.runner import Grid, Runner
+
+    out = tmp_path / "out"
+    base = ["run", "--datasets", DS, "--ratios", "0.5", "--eval", "epochs=20", "--out", str(out), "--no-progress",
+            "--quiet"]
+    assert cli.main(base + ["--methods", "random,gcond:epochs=2:val_every=1", "--archs", "gcn,mlp",
+                            "--seeds", "0,1"]) == 0
+    capsys.readouterr()
+    done = pd.read_csv(out / "results.csv")
+    probed = []
+
+    def probe(method, *args, **kwargs):
+        probed.append(type(method).__name__)
+        return real_probe(method, *args, **kwargs)
+
+    real_probe = estimate.probe_condensation
+    monkeypatch.setattr(estimate, "probe_condensation", probe)
+    grid = Grid(methods=["random", "gcond:epochs=2:val_every=1", "gcond:epochs=3:val_every=1"], datasets=[DS],
+                ratios=[0.5], archs=["gcn", "mlp"], seeds=[2, 3, 4], eval_overrides={"epochs": 20})
+    runner = Runner(grid, out, device="cpu")
+    est = {e.method: e for e in estimate.estimate_cells(runner.prepare(), runner.device,
+                                                        measured=runner.store.frame())}
+    assert probed == ["GCond"]  # only the configuration never run (epochs=3)
+    for label in ("random", "gcond:epochs=2:val_every=1"):
+        rows = done[done["method"] == label]
+        cond = rows.drop_duplicates("seed")["condense_s"].median()
+        per_arch = rows.groupby("arch")["eval_s"].median()
+        assert est[label].measured == 2 and est[label].cells == 3
+        assert est[label].total() == pytest.approx(3 * (cond + per_arch["gcn"] + per_arch["mlp"]))
+    assert est["gcond:epochs=2:val_every=1"].epochs_run == 2
+    assert est["gcond:epochs=3:val_every=1"].measured == 0
+    text = estimate.format_estimate(list(est.values()), runner.device, 1)
+    assert "| random | " in text and "| 2 measured | 3 |" in text and "| probes |" in text
+    assert "costed from rows already in the results folder" in text
+
+    # an architecture with no measured row sends its (method, dataset) back to the probes
+    probed.clear()
+    grid.archs = ["gcn", "sage"]
+    grid.methods = ["random"]
+    runner = Runner(grid, out, device="cpu")
+    (e,) = estimate.estimate_cells(runner.prepare(), runner.device, measured=runner.store.frame())
+    assert len(probed) == 1
+    assert e.measured == 0
