@@ -18,6 +18,18 @@ Machines are noisy: compare the ratios of one run, not seconds across runs.
   protocol; ``step_ms`` one training step on the full graph (the ``whole`` row's epoch).
 * ``store-1k``/``store-100k``: milliseconds per appended row with 1,000 / 100,000 rows in the file, and the
   seconds to read it (``bench_store.py`` has the old store beside it).
+* ``bound``: a lower bound on the whole SR-GM study's CPU time that no implementation on this machine can
+  beat at the references' settings: for every gradient-matching condensation of
+  ``leaderboards/suites/srgm-study.yaml`` (every grid, ratio and seed), its fewest possible epochs (the whole
+  budget without a plateau stop; with one, the first check epoch at which ``patience`` can have run out:
+  ``every + patience`` rounded up to a check) x ``outer`` matching steps x the floor of its matching model on
+  its graph (one full-graph forward+backward, measured here once per (graph, matching model)); a
+  (method, dataset, ratio, seed) named by two grids counts once. Only GCN matching models count: a GCN's
+  first-layer matmul over (nearly) every node is work no exact real gradient avoids when 60 % of the nodes
+  are labelled, while an SGC's propagation is precomputed once (GCond runs below that floor, x < 1 on
+  Cora), so GCond is left out. It leaves out everything else too (synthetic gradients, inner training, PGE,
+  selection, evaluation, SFGC and the methods without matching), so the study costs more than this on this
+  machine, whatever is optimised. Measure it on an idle machine: a shared core inflates the floors.
 * ``--study``: ``gcbench run --suite srgm-study --estimate`` (probes every (method, dataset) of the study:
   about an hour on one core) and its total.
 
@@ -33,6 +45,7 @@ import argparse
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -43,7 +56,9 @@ GRAPHS = {"cora": ("cora", 0.5), "toys": ("amazon-toys:image_dim=128", 0.01)}
 MATCH = {"gcond": "gcond", "gcond-gcn": "gcond:match_arch=gcn:class_weight=total", "doscond": "doscond",
          "srgm": "srgm", "srgm-plus": "srgm-plus"}
 CASES = ([f"match-{g}-{m}" for g in GRAPHS for m in MATCH if not (g == "cora" and m.startswith("srgm"))]
-         + [f"eval-{g}" for g in GRAPHS] + ["store-1k", "store-100k"])
+         + [f"eval-{g}" for g in GRAPHS] + ["store-1k", "store-100k", "bound"])
+STUDY = Path(__file__).resolve().parent.parent / "leaderboards" / "suites" / "srgm-study.yaml"
+GOAL_H = 12.0  # issue 26: the whole study within 12 CPU-hours on this box
 ARCHS = ("mlp", "gcn", "sgc", "sage", "gat", "cheb", "appnp")
 
 
@@ -150,6 +165,61 @@ def store_case(size: str, args: argparse.Namespace) -> dict:
     return {"case": f"store-{size}", "rows": r["rows"], "append_ms": r["append_ms"], "read_s": r["read_s"]}
 
 
+def fewest_epochs(cfg: dict) -> int:
+    """The fewest epochs a run of ``cfg`` can make: its budget, or with a plateau stop the first check at
+    which ``patience`` epochs can have passed since the first check (:class:`gcbench.condensers.base.Plateau`)."""
+    epochs, patience, every = int(cfg["epochs"]), int(cfg.get("patience") or 0), int(cfg.get("val_every") or 0)
+    if not patience or not every:
+        return epochs
+    return min(epochs, -(-(every + patience) // every) * every)
+
+
+def _full_fb(theta: list, x: torch.Tensor, adj: torch.Tensor, y: torch.Tensor, train: torch.Tensor,
+             model: tuple) -> None:
+    """One full-graph forward+backward of the matching model ``(arch, layers, hidden)``: the floor."""
+    from gcbench.condensers.gradient_matching import sparse_forward
+
+    logits = sparse_forward(theta, x, adj, model[0], model[1])
+    torch.autograd.grad(F.cross_entropy(logits[train], y[train]), theta)
+
+
+def bound_case(args: argparse.Namespace) -> dict:
+    from gcbench.condensers.base import MethodSpec
+    from gcbench.condensers.gradient_matching import init_params, normalized_adjacency
+    from gcbench.data import load_dataset
+    from gcbench.suite import load_suite
+
+    suite = load_suite(STUDY)
+    floors: dict[tuple, float] = {}
+    rows = []
+    seen: set[tuple] = set()
+    for grid in suite.grids:
+        for dataset in grid.datasets:
+            graph = load_dataset(dataset, _root(dataset, args.data_root))
+            x, ei, y, train = graph.training_view()
+            adj = normalized_adjacency(ei, x.size(0))
+            for label in grid.methods:
+                cfg = MethodSpec(label).build(graph.name).config
+                if cfg.get("match_arch") != "gcn" or "epochs" not in cfg:
+                    continue  # no matching, or an SGC one whose floor its precomputation avoids (GCond)
+                cells = {(label, dataset, r, sd) for r in grid.ratios for sd in grid.seeds} - seen
+                seen |= cells
+                if not cells:
+                    continue  # already counted under an earlier grid
+                model = (cfg["match_arch"], int(cfg["match_layers"]), int(cfg.get("match_hidden", 256)))
+                if (dataset, model) not in floors:
+                    theta = [p.requires_grad_(True) for p in init_params(
+                        model[0], x.size(1), graph.num_classes, model[2], model[1], torch.Generator().manual_seed(0))]
+                    floors[dataset, model] = _best(partial(_full_fb, theta, x, adj, y, train, model), args.reps)
+                n = len(cells)
+                epochs, outer = fewest_epochs(cfg), int(cfg.get("outer", 1))
+                rows.append({"grid": grid.name, "method": label, "dataset": dataset, "condensations": n,
+                             "match": f"GCN {model[1]} x {model[2]}", "floor_s": floors[dataset, model],
+                             "epochs": epochs, "outer": outer,
+                             "bound_h": n * epochs * outer * floors[dataset, model] / 3600})
+    return {"case": "bound", "rows": rows, "total_h": sum(r["bound_h"] for r in rows)}
+
+
 def run_case(name: str, args: argparse.Namespace) -> dict:
     kind, _, rest = name.partition("-")
     if kind == "match":
@@ -157,6 +227,8 @@ def run_case(name: str, args: argparse.Namespace) -> dict:
         return match_case(g, m, args)
     if kind == "eval":
         return eval_case(rest, args)
+    if kind == "bound":
+        return bound_case(args)
     return store_case(rest, args)
 
 
@@ -196,6 +268,19 @@ def main() -> None:
             print_table(("protocol", "arch", "infer_ms", "x GCN", "step_ms"), (
                 f"| {e['protocol']} | {e['arch']} | {e['infer_ms']:.1f} | {e['x_gcn']:.2f} | {e['step_ms']:.1f} |"
                 for e in r["rows"]))
+    bound = next((r for r in rows if r["case"] == "bound"), None)
+    if bound:
+        print("\nLower bound of the SR-GM study (suites/srgm-study.yaml): gradient-matching condensations x their "
+              "fewest epochs x outer steps x the floor of their matching model, nothing else counted:\n")
+        print_table(("grid", "method", "dataset", "condensations", "match", "floor_s", "fewest epochs", "outer",
+                     "bound CPU-h"), (
+            f"| {r['grid']} | {r['method']} | {r['dataset']} | {r['condensations']} | {r['match']} | "
+            f"{r['floor_s']:.3f} | {r['epochs']} | {r['outer']} | {r['bound_h']:.2f} |" for r in bound["rows"]))
+        by_grid: dict[str, float] = {}
+        for r in bound["rows"]:
+            by_grid[r["grid"]] = by_grid.get(r["grid"], 0.0) + r["bound_h"]
+        print("\nper grid: " + ", ".join(f"{g} {h:.1f} CPU-h" for g, h in by_grid.items())
+              + f"; the whole study at least {bound['total_h']:.1f} CPU-hours against the {GOAL_H:g}-hour goal")
     store = [r for r in rows if r["case"].startswith("store-")]
     if store:
         print("\nResults store (append-only):\n")
