@@ -202,8 +202,11 @@ def measured_pair(group: list[Any], rows: pd.DataFrame, device: torch.device) ->
         if at.empty or any(not math.isfinite(v) for v in eval_s.values()):
             return None
         runs = at.drop_duplicates("seed")  # one condensation per seed; its arch rows repeat its condense_s
+        cond_s = float(runs["condense_s"].median())
+        if not math.isfinite(cond_s):
+            return None
         epochs = runs["condense_epochs"].dropna()
-        by_ratio[r] = (float(runs["condense_s"].median()), eval_s, len(runs),
+        by_ratio[r] = (cond_s, eval_s, len(runs),
                        float(epochs.median()) if len(epochs) else None)
     archs = sorted({a for c in group for a in c.archs})
     rows_by_arch = {a: sum(a in c.archs for c in group) for a in archs}
