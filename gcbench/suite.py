@@ -182,29 +182,48 @@ class Suite:
     def complete_nas(self, path: Any) -> str | None:
         """Why the NAS study file ``path`` (``nas/*.csv`` of a results folder) is not one of the suite's
         complete NAS studies (one line), or None when it is: its (method, dataset, ratio, seed) is a study
-        the suite names and it holds every configuration of that study's search space at its epochs and
-        validation interval. A study still running, or one the suite does not name, is left out of a
+        the suite names, it holds every configuration of that study's search space at its epochs and
+        validation interval, and so does the file of every other seed the suite names for the same
+        (method, dataset, ratio), as a results group is complete only with all its seeds. A study still
+        running, one whose sibling seeds are, or one the suite does not name, is left out of a
         ``--publish --suite``."""
         from gcbench.condensers.base import MethodSpec
-        from gcbench.nas import DEFAULT_EPOCHS, DEFAULT_EVAL_EVERY, read_study_files, search_space
+        from gcbench.nas import read_study_files, study_filename
 
-        rows = read_study_files([Path(path)])
+        path = Path(path)
+        rows = read_study_files([path])
         if rows.empty:
-            return f"{Path(path).name}: no rows"
+            return f"{path.name}: no rows"
         first = rows.iloc[0]
         key = (str(first["method"]), str(first["dataset"]), float(first["ratio"]), int(first["seed"]))
-        for st in self.nas:
-            if (MethodSpec(st.method).label, canonical(*parse_spec(st.dataset, "dataset")), float(st.ratio),
-                    int(st.seed)) != key:
-                continue
-            need = {c["config_id"] for c in search_space(st.configs)}
-            epochs, every = st.epochs or DEFAULT_EPOCHS, st.eval_every or DEFAULT_EVAL_EVERY
-            got = {int(i) for i, e, k in zip(rows["config_id"], rows["epochs"], rows["eval_every"])
-                   if int(e) == epochs and int(k) == every}
-            if need <= got:
-                return None
-            return f"{Path(path).name}: {len(need & got)} of {len(need)} configurations"
-        return f"{Path(path).name}: not a NAS study of the suite"
+        named = [((MethodSpec(st.method).label, canonical(*parse_spec(st.dataset, "dataset")), float(st.ratio),
+                   int(st.seed)), st) for st in self.nas]
+        mine = next((st for k, st in named if k == key), None)
+        if mine is None:
+            return f"{path.name}: not a NAS study of the suite"
+        why = _nas_gap(mine, rows)
+        if why is not None:
+            return f"{path.name}: {why}"
+        for k, st in named:
+            if k[:3] == key[:3] and k != key:
+                sibling = path.parent / study_filename(*k)
+                got = read_study_files([sibling]) if sibling.is_file() else None
+                why = "no rows" if got is None or got.empty else _nas_gap(st, got)
+                if why is not None:
+                    return f"{path.name}: its group's seed {k[3]} is not complete ({sibling.name}: {why})"
+        return None
+
+
+def _nas_gap(st: NASStudy, rows: Any) -> str | None:
+    """What the study rows ``rows`` lack of the NAS study ``st`` (every configuration of its search space at
+    its epochs and validation interval), or None."""
+    from gcbench.nas import DEFAULT_EPOCHS, DEFAULT_EVAL_EVERY, search_space
+
+    need = {c["config_id"] for c in search_space(st.configs)}
+    epochs, every = st.epochs or DEFAULT_EPOCHS, st.eval_every or DEFAULT_EVAL_EVERY
+    got = {int(i) for i, e, k in zip(rows["config_id"], rows["epochs"], rows["eval_every"])
+           if int(e) == epochs and int(k) == every}
+    return None if need <= got else f"{len(need & got)} of {len(need)} configurations"
 
 
 def _fail(where: str, msg: str) -> GCBenchError:

@@ -578,12 +578,13 @@ def test_publish_with_a_suite_keeps_only_its_complete_nas_studies(tmp_path, caps
     run = results_folder(tmp_path / "run", rs)
     space = search_space(6)
 
-    def study(method, n):
-        rows = [{"method": method, "dataset": "cora", "ratio": 0.5, "seed": 0, **c, "epochs": 100, "eval_every": 10,
-                 "cond_val": 0.5 + k / 100, "cond_test": 0.5, "full_val": 0.6 + k / 100, "full_test": 0.6,
-                 "cond_s": 1.0, "full_s": 1.0, "n_syn_nodes": 70, "metric": "accuracy", "config_hash": "h",
-                 "dataset_sha": "s", "versions": "v", "timestamp": "t"} for k, c in enumerate(space[:n])]
-        write_csv(run / "nas" / study_filename(method, "cora", 0.5, 0), STUDY_COLUMNS, rows)
+    def study(method, n, seed=0, n_rows=None):
+        rows = [{"method": method, "dataset": "cora", "ratio": 0.5, "seed": seed, **c, "epochs": 100,
+                 "eval_every": 10, "cond_val": 0.5 + k / 100, "cond_test": 0.5, "full_val": 0.6 + k / 100,
+                 "full_test": 0.6, "cond_s": 1.0, "full_s": 1.0, "n_syn_nodes": 70, "metric": "accuracy",
+                 "config_hash": "h", "dataset_sha": "s", "versions": "v", "timestamp": "t"}
+                for k, c in enumerate(space[:n if n_rows is None else n_rows])]
+        write_csv(run / "nas" / study_filename(method, "cora", 0.5, seed), STUDY_COLUMNS, rows)
 
     study("random", 6)
     study("herding", 3)  # still running
@@ -597,6 +598,21 @@ def test_publish_with_a_suite_keeps_only_its_complete_nas_studies(tmp_path, caps
     nas_md = (dest / "nas.md").read_text()
     assert "random" in nas_md and "herding" not in nas_md and "kcenter" not in nas_md
     assert check_folder(dest).ok
+
+    # a group of seeds is published whole: with seed 1 named by the suite and still running, seed 0 waits
+    suite.write_text(suite.read_text() + "  - {methods: [random], dataset: cora, ratio: 0.5, seed: 1, configs: 6,"
+                                         " epochs: 100}\n")
+    study("random", 6, seed=1, n_rows=2)
+    dest2 = tmp_path / "lb2"
+    assert cli.main(["leaderboard", str(run), "--publish", str(dest2), "--suite", str(suite)]) == 0
+    err = capsys.readouterr().err
+    assert ("left out NAS random__cora__r0.5__s0.csv: its group's seed 1 is not complete "
+            "(random__cora__r0.5__s1.csv: 2 of 6 configurations)") in err
+    assert not list((dest2 / "nas").glob("*.csv"))
+    study("random", 6, seed=1)
+    assert cli.main(["leaderboard", str(run), "--publish", str(dest2), "--suite", str(suite)]) == 0
+    assert sorted(p.name for p in (dest2 / "nas").glob("*.csv")) == ["random__cora__r0.5__s0.csv",
+                                                                     "random__cora__r0.5__s1.csv"]
 
 
 def test_nas_comparison_allows_a_condensed_graph_its_seed_spread(tmp_path):
