@@ -31,11 +31,12 @@ has such a row is costed without probing, a condensation at the median ``condens
 measured condensations and a row at the median ``eval_s`` of that (ratio, architecture). Plateau stops are
 then priced as they happened, not as an upper bound, and the estimate takes seconds. The figures inherit
 the measured runs' conditions (threads, other processes on the machine); the table says which pairs were
-measured and from how many condensations. The figures are CPU
-(or GPU) seconds of one process; the run's wall-clock time on ``k`` parallel workers is about the total
-over ``k`` at best. Probes are short, so their noise is large on a busy machine: read the estimate as a
-factor-of-1.5 figure, enough to cut a grid before a day is spent on it (``benchmarks/bench_throughput.py``
-compares it with measured rows).
+measured and from how many condensations.
+
+The figures are CPU (or GPU) seconds of one process; the run's wall-clock time on ``k`` parallel workers
+is about the total over ``k`` at best. Probes are short, so their noise is large on a busy machine: read
+the estimate as a factor-of-1.5 figure, enough to cut a grid before a day is spent on it
+(``benchmarks/bench_throughput.py`` compares it with measured rows).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ import torch
 
 from gcbench.evaluate import eval_config, evaluate
 from gcbench.graph import Budget, Graph
+from gcbench.results import ratio_key
 
 ITER_KEYS = ("epochs", "iterations")
 SELECT_KEYS = ("val_every", "select_every")
@@ -178,11 +180,7 @@ def probe_evaluation(cg: Any, graph: Graph, arch: str, seed: int, device: torch.
     return t[0] + max(0.0, t[1] - t[0]) * (epochs - lo) / (hi - lo)
 
 
-def _same_ratio(values: pd.Series, ratio: float | None) -> pd.Series:
-    return values.isna() if ratio is None else (values - float(ratio)).abs() < 1e-12
-
-
-def measured_pair(group: list[Any], rows: pd.DataFrame, device: torch.device) -> PairEstimate | None:
+def measured_pair(group: list[Any], rows: pd.DataFrame | None, device: torch.device) -> PairEstimate | None:
     """The estimate of one (method, dataset)'s cells ``group`` from measured ``rows`` (a results folder's
     frame), or ``None`` unless every (ratio, architecture) still to compute has an ok row of the same method
     label, dataset and config hash on a device of the same type (see the module docstring)."""
@@ -194,9 +192,10 @@ def measured_pair(group: list[Any], rows: pd.DataFrame, device: torch.device) ->
                 & (rows["device"].astype(str).str.split(":").str[0] == device.type)]
     if mine.empty:
         return None
+    keys = mine["ratio"].map(ratio_key)  # the rows' ratio as the store keys it (row_key)
     by_ratio: dict[float | None, tuple[float, dict[str, float], int, float | None]] = {}
     for r in sorted({c.ratio for c in group}, key=lambda v: -1.0 if v is None else v):
-        at = mine[_same_ratio(mine["ratio"], r)]
+        at = mine[keys == ratio_key(r)]
         archs = sorted({a for c in group if c.ratio == r for a in c.archs})
         eval_s = {a: float(at.loc[at["arch"] == a, "eval_s"].median()) for a in archs}
         if at.empty or any(not math.isfinite(v) for v in eval_s.values()):
@@ -231,7 +230,7 @@ def estimate_cells(cells: list[Any], device: torch.device, echo: Callable[[str],
         groups.setdefault((c.spec.label, c.graph.name), []).append(c)
     out = []
     for (label, dataset), group in groups.items():
-        known = measured_pair(group, measured, device) if measured is not None else None
+        known = measured_pair(group, measured, device)
         if known is not None:
             echo(f"gcbench: {label} on {dataset}: {len(group)} condensation(s) costed from {known.measured} "
                  "measured condensation(s) of the results folder")
