@@ -68,7 +68,10 @@ def parse_seeds(text: str) -> list[int]:
         lo, dash, hi = item.partition("-")
         try:
             if dash:
-                out.extend(range(int(lo), int(hi) + 1))
+                first, last = int(lo), int(hi)
+                if first > last:
+                    raise GCBenchError(f"bad seed range {item!r}: it runs backwards (write {last}-{first})")
+                out.extend(range(first, last + 1))
             else:
                 out.append(int(item))
         except ValueError:

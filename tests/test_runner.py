@@ -183,6 +183,7 @@ BAD_INPUTS = [
     (["--ratios", "abc"], "bad ratio 'abc'"),
     (["--ratios", "0.001"], "fewer than the 8 classes"),
     (["--seeds", "x"], "bad seed 'x'"),
+    (["--seeds", "4-0"], "bad seed range '4-0': it runs backwards (write 0-4)"),
     (["--eval", "epochz=3"], "unknown evaluation option 'epochz'"),
 ]
 
