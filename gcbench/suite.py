@@ -160,6 +160,16 @@ class Suite:
         expected = self.expected_groups()
         keys = list(zip(results["method"].astype(str), results["dataset"].astype(str),
                         results["ratio"].map(ratio_key)))
+        # A suite dataset that leaves an option open which the loader resolves from the data root
+        # (RESOLVED_OPTIONS) is run under the resolved name: each resolved variant is a group of its own,
+        # needing what the suite's open group needs, and stands in for it in the list of what is left out.
+        stands_for: dict[tuple[str, str, str], tuple[str, str, str]] = {}
+        for k in set(keys) - set(expected):
+            opened = (k[0], open_dataset(k[1]), k[2])
+            if opened in expected:
+                stands_for[k] = opened
+        expected = {**expected, **{k: expected[o] for k, o in stands_for.items()}}
+        represented = set(stands_for.values())
         have: dict[tuple[str, str, str], set[tuple[str, int]]] = {}
         for k, a, s, st in zip(keys, results["arch"].astype(str), results["seed"], results["status"]):
             if st == "ok":
@@ -167,7 +177,7 @@ class Suite:
         complete = {k for k, need in expected.items() if need <= have.get(k, set())}
         left = []
         for k in sorted(set(keys) | set(expected)):
-            if k in complete:
+            if k in complete or k in represented:
                 continue
             m, d, r = k
             where = f"{m} / {d}{f' / r={r}' if r else ''}"
@@ -198,9 +208,11 @@ class Suite:
         key = (str(first["method"]), str(first["dataset"]), float(first["ratio"]), int(first["seed"]))
         named = [((MethodSpec(st.method).label, canonical(*parse_spec(st.dataset, "dataset")), float(st.ratio),
                    int(st.seed)), st) for st in self.nas]
-        mine = next((st for k, st in named if k == key), None)
+        opened = (key[0], open_dataset(key[1]), *key[2:])
+        mine = next((st for k, st in named if k in (key, opened)), None)
         if mine is None:
             return f"{path.name}: not a NAS study of the suite"
+        named = [((k[0], key[1], *k[2:]), st) for k, st in named if k[1] in (key[1], opened[1])]
         why = _nas_gap(mine, rows)
         if why is not None:
             return f"{path.name}: {why}"
@@ -212,6 +224,19 @@ class Suite:
                 if why is not None:
                     return f"{path.name}: its group's seed {k[3]} is not complete ({sibling.name}: {why})"
         return None
+
+
+#: Dataset options that a loader resolves from the data root when a spec leaves them out, and writes into
+#: the dataset's name in every row (gcbench/data/__init__.py): an Amazon graph's ``features`` (``clip``
+#: when the CLIP files are there, else ``synthetic``) and an mmgraph dataset's ``encoder``. A suite that
+#: names ``amazon-toys:image_dim=128`` matches rows of ``amazon-toys:features=synthetic:image_dim=128``.
+RESOLVED_OPTIONS = ("features", "encoder")
+
+
+def open_dataset(dataset: str) -> str:
+    """The canonical dataset name ``dataset`` (as rows carry it) without its :data:`RESOLVED_OPTIONS`."""
+    name, opts = parse_spec(dataset, "dataset")
+    return canonical(name, {k: v for k, v in opts.items() if k not in RESOLVED_OPTIONS})
 
 
 def _nas_gap(st: NASStudy, rows: Any) -> str | None:

@@ -655,3 +655,42 @@ def test_nas_comparison_allows_a_condensed_graph_its_seed_spread(tmp_path):
     (p,) = problems("gcond", 0.70, full_run=0.95)
     assert "mean full test over the configurations 95.00 in the run vs 90.00 committed (tolerance 3 points)" in p
     assert problems("kcenter", 0.76) != []  # no cells of kcenter: no spread to allow for
+
+
+def test_suite_matches_rows_under_a_resolved_dataset_name(tmp_path):
+    """A suite that leaves an Amazon graph's ``features`` open (``amazon-toys:image_dim=128``) names the rows
+    the loader wrote under the resolved name (``features=synthetic`` without the CLIP files): each resolved
+    variant is a group of its own, published when complete and listed under its own name when not; the
+    open spec is not listed as a group with no rows. NAS studies match the same way."""
+    from gcbench.nas import STUDY_COLUMNS, search_space, study_filename, write_csv
+    from gcbench.results import COLUMNS
+    from gcbench.suite import parse_suite
+
+    suite = parse_suite({"name": "s", "archs": ["gcn", "mlp"], "seeds": "0-1", "methods": ["random", "herding"],
+                         "datasets": ["amazon-toys:image_dim=128"], "ratios": [0.05],
+                         "nas": [{"methods": ["random"], "dataset": "amazon-toys:image_dim=128", "ratio": 0.05,
+                                  "seed": 0, "configs": 6, "epochs": 100}]})
+    syn, clip = "amazon-toys:features=synthetic:image_dim=128", "amazon-toys:features=clip:image_dim=128"
+    other = "amazon-toys:features=synthetic:image_dim=64"
+    rs = [row("random", 0.05, s, 0.7, dataset=d, arch=a) for d in (syn, clip) for s in (0, 1) for a in ("gcn", "mlp")]
+    rs += [row("herding", 0.05, 0, 0.7, dataset=syn, arch="gcn"), row("random", 0.05, 0, 0.7, dataset=other)]
+    kept, left = suite.complete_rows(pd.DataFrame(rs, columns=COLUMNS))
+    assert len(kept) == 8 and sorted(set(kept["dataset"])) == [clip, syn] and set(kept["method"]) == {"random"}
+    assert left == [f"herding / {syn} / r=0.05: 1 of 4 (arch, seed) rows ok",
+                    f"random / {other} / r=0.05: not in the suite"]
+    # with no rows at all for a method, the open spec is what is missing
+    kept, left = suite.complete_rows(pd.DataFrame(rs[:8], columns=COLUMNS))
+    assert left == ["herding / amazon-toys:image_dim=128 / r=0.05: 0 of 4 (arch, seed) rows ok"]
+
+    def study(dataset, n):
+        rows = [{"method": "random", "dataset": dataset, "ratio": 0.05, "seed": 0, **c, "epochs": 100,
+                 "eval_every": 10, "cond_val": 0.5, "cond_test": 0.5, "full_val": 0.6, "full_test": 0.6,
+                 "cond_s": 1.0, "full_s": 1.0, "n_syn_nodes": 70, "metric": "accuracy", "config_hash": "h",
+                 "dataset_sha": "s", "versions": "v", "timestamp": "t"} for c in search_space(6)[:n]]
+        path = tmp_path / study_filename("random", dataset, 0.05, 0)
+        write_csv(path, STUDY_COLUMNS, rows)
+        return path
+
+    assert suite.complete_nas(study(syn, 6)) is None
+    assert suite.complete_nas(study(clip, 3)).endswith("3 of 6 configurations")
+    assert suite.complete_nas(study(other, 6)).endswith("not a NAS study of the suite")
