@@ -74,6 +74,10 @@ def test_paired_verdicts_and_counts():
     assert "## Scores, gcn" in text and "72.0 ± " in text and "(5)" in text
     e = edges(_ok_rows(frame(rows)))
     assert e.loc["srgm", f"{SYN} @ r=0.5"] == "300 / 1225" and e.loc["gcond", f"{SYN} @ r=0.5"] == "100 / 1225"
+    # the columns follow the score tables' (dataset, ratio) order, whichever variant has them first
+    other = "amazon-toys:features=synthetic:image_dim=128"
+    mixed = [row("random", 0, 0.5, dataset=SYN), row("srgm", 0, 0.5, dataset=other, ratio=0.01)]
+    assert list(edges(_ok_rows(frame(mixed))).columns) == [f"{other} @ r=0.01", f"{SYN} @ r=0.5"]
 
 
 def test_report_errors():

@@ -206,7 +206,10 @@ def edges(ok: pd.DataFrame, study: Study | None = None) -> pd.DataFrame:
                 n = int(r["n_syn_nodes"].iloc[0])
                 out[f"{d} @ r={q:g}"] = f"{r['n_syn_edges'].astype(float).mean():.0f} / {n * (n - 1) // 2}"
         table[v] = out
-    return pd.DataFrame.from_dict(table, orient="index")
+    # columns in the order of the score tables (dataset, ratio), not in the order the variants reveal them
+    names = [f"{d} @ r={q:g}" for d, q in cols]
+    table_frame = pd.DataFrame.from_dict(table, orient="index")
+    return table_frame[[c for c in names if c in table_frame.columns]]
 
 
 def _per_seed(ok: pd.DataFrame, v: str, d: str, q: float, arch: str,
