@@ -195,21 +195,20 @@ def edges(ok: pd.DataFrame, study: Study | None = None) -> pd.DataFrame:
     """Mean edge count of the condensed graphs (one per seed: the architectures share it) and nodes."""
     order = (study or default_study()).order
     sub = ok[ok["ratio"].notna()].drop_duplicates(["variant", "dataset", "ratio", "seed"])
-    cols = _columns(sub)
+    cols = [(d, q, f"{d} @ r={q:g}") for d, q in _columns(sub)]
     table = {}
     for v in _order(set(sub["variant"]), order):
         rows = sub[sub["variant"] == v]
         out = {}
-        for d, q in cols:
+        for d, q, name in cols:
             r = rows[(rows["dataset"] == d) & (rows["ratio"] == q)]
             if len(r):
                 n = int(r["n_syn_nodes"].iloc[0])
-                out[f"{d} @ r={q:g}"] = f"{r['n_syn_edges'].astype(float).mean():.0f} / {n * (n - 1) // 2}"
+                out[name] = f"{r['n_syn_edges'].astype(float).mean():.0f} / {n * (n - 1) // 2}"
         table[v] = out
-    # columns in the order of the score tables (dataset, ratio), not in the order the variants reveal them
-    names = [f"{d} @ r={q:g}" for d, q in cols]
-    table_frame = pd.DataFrame.from_dict(table, orient="index")
-    return table_frame[[c for c in names if c in table_frame.columns]]
+    # every column has a variant with rows; given explicitly, they keep the score tables' (dataset, ratio)
+    # order instead of the order the first variant reveals them
+    return pd.DataFrame.from_dict(table, orient="index", columns=[name for _, _, name in cols])
 
 
 def _per_seed(ok: pd.DataFrame, v: str, d: str, q: float, arch: str,
